@@ -1,0 +1,88 @@
+import { createServer } from 'node:net';
+import { HarnessError } from './errors.js';
+
+export type Accelerator = 'tcg' | 'kvm';
+
+export interface QemuOptions {
+  name: string;
+  kernel: string;
+  rootDisk: string;
+  swapDisk: string;
+  memoryMiB: number;
+  cpus: number;
+  accel: Accelerator;
+  sshPort: number;
+  /** Base64 part of the ssh-ed25519 public key that may log in as root. */
+  sshKey: string;
+  consoleLog: string;
+  qmpSocket: string;
+  pidFile: string;
+  extraKernelArgs?: string[];
+}
+
+/** The QEMU command line: no display, serial console to a file, ssh forwarded on loopback only, no guest network beyond that. */
+export function qemuArgs(o: QemuOptions): string[] {
+  const append = [
+    'console=ttyS0',
+    'root=/dev/vda',
+    'rw',
+    'init=/sbin/balloon-init',
+    'panic=-1',
+    'oops=panic',
+    `balloon_key=${o.sshKey}`,
+    ...(o.extraKernelArgs ?? []),
+  ].join(' ');
+  return [
+    '-name', o.name,
+    '-machine', 'pc',
+    '-accel', o.accel === 'tcg' ? 'tcg,thread=multi' : 'kvm',
+    '-cpu', o.accel === 'tcg' ? 'max' : 'host',
+    '-smp', String(o.cpus),
+    '-m', `${o.memoryMiB}M`,
+    '-nodefaults',
+    '-display', 'none',
+    '-no-reboot',
+    '-kernel', o.kernel,
+    '-append', append,
+    '-drive', `file=${o.rootDisk},if=virtio,format=qcow2,cache=unsafe`,
+    '-drive', `file=${o.swapDisk},if=virtio,format=raw,cache=unsafe`,
+    // restrict=on: the guest reaches nothing, neither the host nor any network; the forward still works.
+    '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
+    '-device', 'virtio-net-pci,netdev=net0,romfile=',
+    '-serial', `file:${o.consoleLog}`,
+    '-qmp', `unix:${o.qmpSocket},server=on,wait=off`,
+    '-pidfile', o.pidFile,
+    '-daemonize',
+  ];
+}
+
+/** A TCP port on 127.0.0.1 that is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Fails with a clear message when a user-chosen port is taken. */
+export function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new HarnessError(
+          `vm:up: port ${port} on 127.0.0.1 is taken (${err.code ?? err.message}).`,
+          'Choose another with --port, or leave --port out to get a free one.',
+        ),
+      );
+    });
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
