@@ -48,6 +48,11 @@ if [ -n "$key" ]; then
 	chmod 600 /root/.ssh/authorized_keys
 fi
 
+# The project checkout, when the host shares it (read-only virtio-9p).
+mkdir -p /opt/app-balloon
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 app-balloon /opt/app-balloon 2>/dev/null ||
+	rmdir /opt/app-balloon
+
 # Swap on the second virtual disk, made fresh at every boot.
 if [ -b /dev/vdb ]; then
 	mkswap -L balloon-swap /dev/vdb > /dev/null && swapon /dev/vdb

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -15,7 +15,7 @@ import { Progress, step } from './log.js';
 import { cacheRoot, kernelPatchDir } from './paths.js';
 
 /** Bump when the build recipe changes in a way that changes the product. */
-const recipeVersion = '1';
+const recipeVersion = '2';
 
 export const configFragmentName = 'balloon.config';
 
@@ -44,6 +44,37 @@ export interface KernelArtefact {
   config: string;
   /** The marker in /proc/version: `balloon@<this>`. */
   buildHost: string;
+  /** The series' selftests (tools/testing/selftests/balloon), statically linked for the guest. */
+  selftests: string[];
+}
+
+/** The kselftest directory the series adds. */
+export const selftestDir = 'tools/testing/selftests/balloon';
+
+/**
+ * Builds the series' selftests against the patched uapi headers
+ * (`make headers_install`), statically linked so they run in the guest.
+ * Returns the programs' names (none when the series has no selftests yet).
+ */
+async function buildSelftests(
+  tree: string,
+  out: string,
+  make: (targets: string[]) => Promise<string>,
+  cc: string,
+  entryDir: string,
+): Promise<string[]> {
+  const dir = path.join(tree, selftestDir);
+  if (!(await access(path.join(dir, 'Makefile')).then(() => true, () => false))) return [];
+  step('kernel', `building the selftests in ${selftestDir}`);
+  await make(['headers_install']);
+  const output = path.join(entryDir, 'selftests');
+  await mkdir(output, { recursive: true });
+  await run('make', ['-C', dir, `CC=${cc}`, `KHDR_INCLUDES=-I${path.join(out, 'usr/include')}`, `OUTPUT=${output}`], {
+    hint: `The selftests in ${selftestDir} do not build; see the compiler output below.`,
+  });
+  const programs = (await readdir(output)).filter((name) => !name.startsWith('.'));
+  if (programs.length === 0) throw new HarnessError(`kernel: building ${selftestDir} produced no program.`, 'Check its Makefile (TEST_GEN_PROGS).');
+  return programs.sort();
 }
 
 /** Hash of the project's own inputs to the kernel (series + config fragment). */
@@ -122,6 +153,7 @@ export async function buildKernel(options: KernelBuildOptions = {}): Promise<{ a
       const release = (await make(['-s', 'kernelrelease'])).trim();
       await copyFile(path.join(out, 'arch/x86/boot/bzImage'), path.join(tmp, 'bzImage'));
       await copyFile(path.join(out, '.config'), path.join(tmp, 'config'));
+      const selftests = await buildSelftests(tree, out, make, compiler.name, tmp);
       return {
         key,
         release,
@@ -134,6 +166,7 @@ export async function buildKernel(options: KernelBuildOptions = {}): Promise<{ a
         builtAt: new Date().toISOString(),
         bzImage: path.join(kernels.entryDir(key), 'bzImage'),
         config: path.join(kernels.entryDir(key), 'config'),
+        selftests: selftests.map((name) => path.join(kernels.entryDir(key), 'selftests', name)),
         buildHost,
       };
     });

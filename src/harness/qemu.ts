@@ -18,7 +18,12 @@ export interface QemuOptions {
   qmpSocket: string;
   pidFile: string;
   extraKernelArgs?: string[];
+  /** A host directory the guest mounts read-only (virtio-9p) at /opt/app-balloon. */
+  share?: string;
 }
+
+/** The 9p tag the guest's init looks for. */
+export const projectShareTag = 'app-balloon';
 
 /** The QEMU command line: no display, serial console to a file, ssh forwarded on loopback only, no guest network beyond that. */
 export function qemuArgs(o: QemuOptions): string[] {
@@ -51,6 +56,7 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-device', 'virtio-net-pci,netdev=net0,romfile=',
     '-serial', `file:${o.consoleLog}`,
     '-qmp', `unix:${o.qmpSocket},server=on,wait=off`,
+    ...(o.share ? ['-virtfs', `local,path=${o.share},mount_tag=${projectShareTag},security_model=none,readonly=on`] : []),
     '-pidfile', o.pidFile,
     '-daemonize',
   ];

@@ -31,7 +31,8 @@ export function addVmOptions(cmd: Command): Command {
     .option('--accel <tcg|kvm>', 'accelerator; KVM hangs on machines without working nested virtualization', accelerator, vmDefaults.accel)
     .option('--port <port>', 'ssh port on 127.0.0.1 (default: a free one)', integer(1, 65535))
     .option('--kernel <bzImage>', "boot this kernel instead of the checkout's last kernel:build")
-    .option('--ready-timeout <seconds>', 'how long to wait for the guest', integer(1, 3600), vmDefaults.readyTimeoutSeconds);
+    .option('--ready-timeout <seconds>', 'how long to wait for the guest', integer(1, 3600), vmDefaults.readyTimeoutSeconds)
+    .option('--no-share', 'do not share this checkout read-only at /opt/app-balloon in the guest');
 }
 
 export interface VmCliOptions {
@@ -42,6 +43,7 @@ export interface VmCliOptions {
   port?: number;
   kernel?: string;
   readyTimeout: number;
+  share: boolean;
 }
 
 export function toVmOptions(instance: string, o: VmCliOptions): VmOptions {
@@ -52,6 +54,7 @@ export function toVmOptions(instance: string, o: VmCliOptions): VmOptions {
     swapMiB: o.swap,
     accel: o.accel,
     readyTimeoutSeconds: o.readyTimeout,
+    shareProject: o.share,
     ...(o.port !== undefined ? { port: o.port } : {}),
     ...(o.kernel !== undefined ? { kernel: o.kernel } : {}),
   };

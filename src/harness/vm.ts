@@ -8,7 +8,7 @@ import { requireTools, run } from './exec.js';
 import { readinessMarker } from './guest-files.js';
 import { localKernelInputs, type KernelArtefact } from './kernel-build.js';
 import { step } from './log.js';
-import { checkoutId } from './paths.js';
+import { checkoutId, projectRoot } from './paths.js';
 import { assertPortFree, freePort, qemuArgs, type Accelerator } from './qemu.js';
 import { guestFilesHash, type ImageArtefact } from './vm-image.js';
 import { ensureSshKey, imageStateFile, instanceDir, kernelStateFile, readRecord } from './vm-state.js';
@@ -26,6 +26,8 @@ export interface VmOptions {
   kernel?: string;
   readyTimeoutSeconds: number;
   extraKernelArgs?: string[];
+  /** Share the checkout read-only at /opt/app-balloon in the guest. */
+  shareProject: boolean;
 }
 
 /** Defaults in one place: a small guest that fits CI, under TCG because KVM hangs on our machines. */
@@ -35,6 +37,7 @@ export const vmDefaults: Omit<VmOptions, 'instance'> = {
   swapMiB: 4096,
   accel: 'tcg',
   readyTimeoutSeconds: 180,
+  shareProject: true,
 };
 
 /** What a running VM is: enough to reach it and to stop it. */
@@ -154,6 +157,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
         sshPort: port,
         sshKey: publicKey.split(/\s+/)[1] ?? '',
         ...(options.extraKernelArgs ? { extraKernelArgs: options.extraKernelArgs } : {}),
+        ...(options.shareProject ? { share: projectRoot } : {}),
       }),
       { reject: false, all: true },
     );
@@ -261,7 +265,7 @@ export function sshOptions(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'
 export async function sshExec(
   state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>,
   command: readonly string[],
-  options: { timeoutSeconds?: number; input?: string } = {},
+  options: { timeoutSeconds?: number; input?: string | Uint8Array } = {},
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const result = await execa('ssh', [...sshOptions(state), 'root@127.0.0.1', '--', ...command], {
     reject: false,
@@ -269,6 +273,13 @@ export async function sshExec(
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+}
+
+/** Writes a file into the guest (through ssh's standard input). */
+export async function copyToGuest(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>, content: Uint8Array, guestPath: string, mode = '644'): Promise<void> {
+  const quoted = `'${guestPath.replace(/'/g, `'\\''`)}'`;
+  const result = await sshExec(state, [`mkdir -p "$(dirname ${quoted})" && cat > ${quoted} && chmod ${mode} ${quoted}`], { input: content, timeoutSeconds: 300 });
+  if (result.exitCode !== 0) throw new HarnessError(`copying to ${guestPath} in the guest failed.`, 'See the ssh error below.', result.stderr);
 }
 
 /** Like sshExec, but a non-zero exit is an error. */

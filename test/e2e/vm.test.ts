@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HarnessError } from '../../src/harness/errors.js';
-import { sshRun, vmDefaults, vmDown, vmStatus, vmUp, type VmState } from '../../src/harness/vm.js';
+import { sshExec, sshRun, vmDefaults, vmDown, vmStatus, vmUp, type VmState } from '../../src/harness/vm.js';
 
 const instance = 'e2e-harness';
 
@@ -44,6 +44,14 @@ describe('VM harness', () => {
 
   it('runs the host Node.js in the guest', async () => {
     expect((await sshRun(vm, 'node -e "console.log(process.version, process.arch)"')).trim()).toBe(`${process.version} ${process.arch}`);
+  });
+
+  it('sees this checkout read-only at /opt/app-balloon', async () => {
+    const name = JSON.parse(await sshRun(vm, 'cat /opt/app-balloon/package.json')) as { name: string };
+    expect(name.name).toBe('app-balloon');
+    const write = await sshExec(vm, ['touch /opt/app-balloon/should-not-exist']);
+    expect(write.exitCode).not.toBe(0);
+    expect(write.stderr).toMatch(/Read-only file system/);
   });
 
   it('refuses to start a second VM under the same name', async () => {
