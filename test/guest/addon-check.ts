@@ -1,0 +1,77 @@
+/**
+ * Runs inside the VM (as root, against the patched kernel) from the shared
+ * checkout: node --import tsx /opt/app-balloon/test/guest/addon-check.ts
+ * Exercises the addon against the real kernel and prints one JSON object that
+ * test/e2e/addon.test.ts checks.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import {
+  allocRegion,
+  balloonSignalCount,
+  isRegistered,
+  kernelProbe,
+  onBalloonSignal,
+  register,
+  swapOut,
+  unregister,
+  type BalloonSignal,
+} from '../../src/kernel/index.js';
+
+const sysfs = '/sys/kernel/mm/balloon';
+const readNumber = async (name: string): Promise<number> => Number((await readFile(`${sysfs}/${name}`, 'utf8')).trim());
+const vmSwapKiB = async (): Promise<number> => Number(/VmSwap:\s+(\d+)/.exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+
+const report: Record<string, unknown> = { probe: kernelProbe() };
+
+// Registration.
+register();
+register(); // twice is harmless
+report.registered = isRegistered();
+
+// A signal from the kernel: raise the threshold above free memory.
+const signals: BalloonSignal[] = [];
+const stop = onBalloonSignal((s) => signals.push(s));
+const originalThreshold = await readNumber('threshold_pages');
+const free = await readNumber('free_pages');
+await writeFile(`${sysfs}/threshold_pages`, String(free + 16384));
+const deadline = Date.now() + 20_000;
+while (signals.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+await writeFile(`${sysfs}/threshold_pages`, String(originalThreshold));
+const first = signals[0];
+report.signal = first ? { pages: first.pages, freePages: first.freePages, fromKernel: first.fromKernel, count: balloonSignalCount() } : null;
+
+// Swap-out of a region range, data intact afterwards.
+const mib = 32;
+const region = allocRegion(mib << 20, { hugePages: 'nohuge' });
+const bytes = region.bytes();
+for (let i = 0; i < bytes.length; i += 4096) bytes.fill((i / 4096) & 0xff, i, i + 4096);
+const swapBefore = await vmSwapKiB();
+const half = BigInt((mib << 20) / 2);
+const result = await swapOut([[region.address, half]]);
+const swapAfter = await vmSwapKiB();
+let intact = true;
+for (let i = 0; i < bytes.length; i += 4096) {
+  if (bytes[i] !== ((i / 4096) & 0xff) || bytes[i + 4095] !== ((i / 4096) & 0xff)) intact = false;
+}
+report.swapOut = { freed: result.freed, pagesRequested: result.pagesRequested, pagesFreed: result.pagesFreed, vmSwapDeltaKiB: swapAfter - swapBefore, intact };
+report.swapOutAfterReadBack = (await vmSwapKiB()) < swapAfter;
+
+// Bad input reaches the kernel's checks: an unaligned range.
+try {
+  await swapOut([[region.address + 1n, 4096n]]);
+  report.unaligned = 'accepted';
+} catch (err) {
+  report.unaligned = (err as { code?: string }).code ?? String(err);
+}
+
+stop();
+unregister();
+report.registeredAfterUnregister = isRegistered();
+try {
+  await swapOut([[region.address, 4096n]]);
+  report.unregisteredSwapOut = 'accepted';
+} catch (err) {
+  report.unregisteredSwapOut = (err as { code?: string }).code ?? String(err);
+}
+region.free();
+process.stdout.write(`${JSON.stringify(report)}\n`);
