@@ -1,0 +1,156 @@
+import { AgentError } from './errors.js';
+import { PageState } from './page-state.js';
+
+/** Top bit of the aging counter: "accessed during the most recent scan interval". */
+export const AGE_RECENT_BIT = 0x80;
+/** Saturation value of the idle-scan counter. */
+export const MAX_IDLE_SCANS = 0xffff;
+
+/** What changed in one history update; feeds the adaptive scan interval. */
+export interface HistoryUpdateStats {
+  scan: number;
+  present: number;
+  swapped: number;
+  accessed: number;
+  /** Pages idle in the previous interval and accessed in this one. */
+  newlyAccessed: number;
+}
+
+/**
+ * Per-page access history, in typed arrays indexed by global page index.
+ *
+ * - `age`: 8-bit aging counter. Every scan shifts it right and ORs the
+ *   accessed bit into bit 7 (CLOCK/MGLRU-style aging): the top set bit tells
+ *   how many scans ago the page was last seen, the popcount how many of the
+ *   last 8 intervals touched it.
+ * - `idleScans`: consecutive scans without access (saturating), for
+ *   proactive release of pages idle longer than 8 scans.
+ * - `lastAccess`: scan number of the last observed access (0 = never).
+ * - `loadStamp`: monotone stamp of when the page became present (FIFO order).
+ * - `reuseScans`: smoothed number of scans between two observed accesses of
+ *   the page (0 = never seen reused): the page's reuse distance.
+ * - `state`: PageState per page (Absent / Present / Swapped).
+ *
+ * The history persists for swapped pages, so a page that faults back soon
+ * after eviction keeps its earlier bits (a "ghost" hit, as in 2Q/ARC).
+ */
+export class AccessHistory {
+  readonly pageCount: number;
+  readonly state: Uint8Array;
+  readonly age: Uint8Array;
+  readonly idleScans: Uint16Array;
+  readonly lastAccess: Uint32Array;
+  readonly loadStamp: Float64Array;
+  readonly reuseScans: Uint16Array;
+  /** Smoothed absolute deviation of the reuse distance (small = periodic, e.g. a loop). */
+  readonly reuseJitter: Uint16Array;
+  /** Number of completed scans. */
+  scanCount = 0;
+  private loadCounter = 0;
+
+  constructor(pageCount: number) {
+    if (!Number.isInteger(pageCount) || pageCount < 0) {
+      throw new AgentError('page count must be a non-negative integer', { pageCount });
+    }
+    this.pageCount = pageCount;
+    this.state = new Uint8Array(pageCount);
+    this.age = new Uint8Array(pageCount);
+    this.idleScans = new Uint16Array(pageCount);
+    this.lastAccess = new Uint32Array(pageCount);
+    this.loadStamp = new Float64Array(pageCount);
+    this.reuseScans = new Uint16Array(pageCount);
+    this.reuseJitter = new Uint16Array(pageCount);
+  }
+
+  /**
+   * Applies one scan: `accessed[i]` is 1 when page i was touched since the
+   * previous scan; `state[i]` is its current PageState (may be `this.state`).
+   */
+  update(accessed: Uint8Array, state: Uint8Array): HistoryUpdateStats {
+    if (accessed.length < this.pageCount || state.length < this.pageCount) {
+      throw new AgentError('scan result smaller than the access history', {
+        pageCount: this.pageCount,
+        accessed: accessed.length,
+        state: state.length,
+      });
+    }
+    const scan = ++this.scanCount;
+    let present = 0;
+    let swapped = 0;
+    let accessedCount = 0;
+    let newlyAccessed = 0;
+    const age = this.age;
+    for (let i = 0; i < this.pageCount; i++) {
+      const previous = age[i]!;
+      const nowState = state[i]!;
+      if (nowState === PageState.Present) {
+        present++;
+        if (this.state[i] !== PageState.Present) this.loadStamp[i] = ++this.loadCounter;
+      } else if (nowState === PageState.Swapped) swapped++;
+      this.state[i] = nowState;
+      if (accessed[i]) {
+        accessedCount++;
+        if ((previous & AGE_RECENT_BIT) === 0) newlyAccessed++;
+        age[i] = (previous >> 1) | AGE_RECENT_BIT;
+        this.idleScans[i] = 0;
+        this.noteReuse(i, scan);
+        this.lastAccess[i] = scan;
+      } else {
+        age[i] = previous >> 1;
+        if (this.idleScans[i]! < MAX_IDLE_SCANS) this.idleScans[i]!++;
+      }
+    }
+    return { scan, present, swapped, accessed: accessedCount, newlyAccessed };
+  }
+
+  /**
+   * Records that page i became present between scans (the simulator, which
+   * plays the kernel, knows this at once). The page counts as the most
+   * recently used until the next scan records its access.
+   */
+  markLoaded(page: number): void {
+    this.state[page] = PageState.Present;
+    this.loadStamp[page] = ++this.loadCounter;
+    this.noteReuse(page, this.scanCount + 1);
+    this.lastAccess[page] = this.scanCount + 1;
+    this.idleScans[page] = 0;
+  }
+
+  /** Records that page i was released (swap-out requested). */
+  markSwapped(page: number): void {
+    this.state[page] = PageState.Swapped;
+  }
+
+  /** Updates the reuse distance of a page accessed during interval `scan`. */
+  private noteReuse(page: number, scan: number): void {
+    const last = this.lastAccess[page]!;
+    if (last === 0 || last >= scan) return;
+    const distance = Math.min(scan - last, MAX_IDLE_SCANS);
+    const previous = this.reuseScans[page]!;
+    if (previous === 0) {
+      this.reuseScans[page] = distance;
+      this.reuseJitter[page] = 0;
+    } else {
+      // Follows shorter distances at once (the page became hot), longer ones
+      // halfway (one long gap should not make a hot page look cold).
+      const deviation = Math.abs(distance - previous);
+      this.reuseScans[page] = distance < previous ? distance : (previous + distance + 1) >> 1;
+      this.reuseJitter[page] = (this.reuseJitter[page]! + deviation + 1) >> 1;
+    }
+  }
+
+  /** Number of the last 8 scan intervals in which page i was accessed. */
+  recentAccessCount(page: number): number {
+    return popcount8(this.age[page]!);
+  }
+}
+
+const POPCOUNT8 = (() => {
+  const table = new Uint8Array(256);
+  for (let i = 1; i < 256; i++) table[i] = (i & 1) + table[i >> 1]!;
+  return table;
+})();
+
+export function popcount8(value: number): number {
+  return POPCOUNT8[value & 0xff]!;
+}

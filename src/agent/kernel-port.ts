@@ -1,0 +1,68 @@
+import type { ByteRange, PageRange } from './page-state.js';
+import type { PolicyState } from './policies/policy.js';
+import type { RegionLayout } from './region-layout.js';
+
+/** A SIGBALLOON event as delivered by the kernel (through the addon). */
+export interface BalloonSignal {
+  /** Pages the kernel asks this process to release. */
+  pagesWanted: number;
+  /** Free pages in the system when the signal was raised. */
+  freePages: number;
+  /** Optional per-signal answer deadline (ms); the controller's default applies otherwise. */
+  deadlineMs?: number;
+}
+
+/**
+ * Flags passed through unchanged to balloon_swapout() (bitmask; mirrors
+ * BALLOON_SWAPOUT_* in kernel-patch/include/uapi/linux/balloon.h).
+ */
+export const SwapOutFlag = {
+  None: 0,
+  /** Start writeback, do not wait for it. */
+  Async: 0x1,
+  /** Split every huge page met. */
+  ThpSplit: 0x2,
+  /** Skip partly covered huge pages. */
+  ThpNoSplit: 0x4,
+} as const;
+
+/** Per-call limits of balloon_swapout() (more gives -E2BIG). */
+export const SWAPOUT_MAX_RANGES_PER_CALL = 1024;
+export const SWAPOUT_MAX_PAGES_PER_CALL = 1 << 18;
+
+/** Outcome of one swap-out call. */
+export interface SwapOutResult {
+  /** Pages actually released. */
+  freed: number;
+  /** Pages not released because they were absent, already swapped, shared, locked, etc. */
+  skipped: number;
+  /** Pages reclaim tried but could not free (e.g. swap full). */
+  failed: number;
+}
+
+/**
+ * What the N-API addon must implement (the controller's only window on the
+ * kernel; src/kernel/port.ts createKernelPort() has this shape). All methods
+ * are asynchronous and must not block the event loop.
+ */
+export interface KernelPort {
+  /** Registers the process and its managed regions with the balloon driver. */
+  register(regions: readonly ByteRange[]): Promise<void>;
+  /** Undoes register(); no signals are delivered afterwards. */
+  unregister(): Promise<void>;
+  /** Asks the kernel to swap out the given page-aligned ranges, in one call. */
+  swapOut(ranges: readonly ByteRange[], flags: number): Promise<SwapOutResult>;
+  /** Subscribes to SIGBALLOON events; returns the unsubscribe function. */
+  onSignal(listener: (signal: BalloonSignal) => void): () => void;
+}
+
+/**
+ * What the controller needs from profiling: the region layout, the current
+ * policy state, and a way to record pages it released (so that a second
+ * answer before the next scan does not pick them again).
+ */
+export interface ProfilerPort {
+  readonly layout: RegionLayout;
+  policyState(): PolicyState;
+  markReleased(ranges: readonly PageRange[]): void;
+}

@@ -1,0 +1,39 @@
+import type { PageRange } from '../page-state.js';
+
+/**
+ * What a policy may look at: the access history arrays (see AccessHistory,
+ * which implements this). Indexed by global page index.
+ */
+export interface PolicyState {
+  readonly pageCount: number;
+  /** PageState per page; only Present pages may be chosen. */
+  readonly state: Uint8Array;
+  /** 8-bit aging counter (bit 7 = accessed in the latest scan interval). */
+  readonly age: Uint8Array;
+  /** Consecutive scans without access. */
+  readonly idleScans: Uint16Array;
+  /** Scan number of the last observed access (scanCount + 1 = loaded since the last scan). */
+  readonly lastAccess: Uint32Array;
+  /** Smoothed scans between observed accesses (0 = never seen reused). */
+  readonly reuseScans: Uint16Array;
+  /** Smoothed absolute deviation of reuseScans (small = periodic). */
+  readonly reuseJitter: Uint16Array;
+  /** Monotone stamp of when the page became present. */
+  readonly loadStamp: Float64Array;
+  /** Number of completed scans. */
+  readonly scanCount: number;
+}
+
+/**
+ * An eviction policy picks pages to release. Contract:
+ * - returns sorted, non-overlapping page-index ranges covering only Present
+ *   pages;
+ * - covers at least `pagesWanted` pages when that many are present (a
+ *   policy may add a few extra pages to save calls), all present pages
+ *   otherwise;
+ * - never mutates the state.
+ */
+export interface EvictionPolicy {
+  readonly name: string;
+  selectVictims(state: PolicyState, pagesWanted: number): PageRange[];
+}

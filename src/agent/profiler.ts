@@ -1,0 +1,171 @@
+import { AgentError, PROFILER_ADVICE } from './errors.js';
+import { nodeFileIo, type FileIo } from './file-io.js';
+import { PageIdleBitmap } from './page-idle.js';
+import { NO_PFN, PageFlag, PagemapReader } from './pagemap.js';
+import { PAGE_SHIFT, PageState, type ByteRange } from './page-state.js';
+import { RegionLayout } from './region-layout.js';
+
+export interface ProfilerOptions {
+  pagemapPath: string;
+  idleBitmapPath: string;
+  /** I/O layer (injectable to count calls or emulate short sysfs transfers). */
+  io: FileIo;
+  /** Largest pagemap pread, in entries. */
+  maxPagemapEntriesPerRead: number;
+  /**
+   * What to report for present pages on the very first scan, when nothing has
+   * been marked idle yet. true (default) = "accessed": never call a page
+   * cold without evidence.
+   */
+  assumeAccessedOnFirstScan: boolean;
+}
+
+export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = {
+  pagemapPath: '/proc/self/pagemap',
+  idleBitmapPath: '/sys/kernel/mm/page_idle/bitmap',
+  io: nodeFileIo,
+  maxPagemapEntriesPerRead: 1 << 18,
+  assumeAccessedOnFirstScan: true,
+};
+
+/** Result of one scan. The arrays are owned by the profiler and overwritten by the next scan. */
+export interface ScanResult {
+  scan: number;
+  /** 1 = accessed since the previous scan (idle bit cleared, or PFN changed). */
+  accessed: Uint8Array;
+  /** PageState per page. */
+  state: Uint8Array;
+  /** PFN per page (NO_PFN when not present). */
+  pfn: Float64Array;
+  /** Raw pagemap flags per page (PageFlag bits). */
+  flags: Uint8Array;
+  present: number;
+  swapped: number;
+  /** Pages whose PFN differs from the one marked idle last scan. */
+  pfnChanged: number;
+}
+
+/**
+ * Learns which pages of the managed regions were touched since the previous
+ * scan, using pagemap (residency, PFN) and the page_idle bitmap.
+ *
+ * Per scan: one pagemap pread per region (or per large chunk); PFNs of present
+ * pages are sorted and deduplicated (a THP contributes 512 consecutive PFNs,
+ * i.e. 8 consecutive bitmap words); the bitmap is read and then re-marked with
+ * one pread/pwrite loop per contiguous run of words. A page counts as accessed
+ * when its idle bit was cleared, or when its PFN changed since it was marked
+ * (swapped in, migrated or newly faulted). Swapped and absent pages are never
+ * "accessed" and never reported present. All buffers are allocated once.
+ */
+export class Profiler {
+  readonly layout: RegionLayout;
+  private readonly options: ProfilerOptions;
+  private readonly pagemap: PagemapReader;
+  private readonly bitmap: PageIdleBitmap;
+  private readonly result: ScanResult;
+  private readonly markedPfn: Float64Array;
+  private readonly sortedPfns: Float64Array;
+  private scans = 0;
+
+  constructor(regions: readonly ByteRange[], options: Partial<ProfilerOptions> = {}) {
+    this.options = { ...DEFAULT_PROFILER_OPTIONS, ...options };
+    this.layout = new RegionLayout(regions);
+    const n = this.layout.pageCount;
+    this.pagemap = new PagemapReader({
+      path: this.options.pagemapPath,
+      io: this.options.io,
+      maxEntriesPerRead: this.options.maxPagemapEntriesPerRead,
+    });
+    this.bitmap = new PageIdleBitmap({ path: this.options.idleBitmapPath, io: this.options.io });
+    this.result = {
+      scan: 0,
+      accessed: new Uint8Array(n),
+      state: new Uint8Array(n),
+      pfn: new Float64Array(n),
+      flags: new Uint8Array(n),
+      present: 0,
+      swapped: 0,
+      pfnChanged: 0,
+    };
+    this.markedPfn = new Float64Array(n).fill(NO_PFN);
+    this.sortedPfns = new Float64Array(n);
+  }
+
+  /** Number of word runs the last scan used (bitmap calls per pass, before short-count loops). */
+  get lastBitmapRuns(): number {
+    return this.bitmap.runCount;
+  }
+
+  scan(): ScanResult {
+    const { layout, result } = this;
+    const { flags, pfn, state, accessed } = result;
+    for (let r = 0; r < layout.regions.length; r++) {
+      const firstVirtualPage = Number(layout.regions[r]!.start >> PAGE_SHIFT);
+      this.pagemap.read(firstVirtualPage, layout.pageCounts[r]!, flags, pfn, layout.firstPage[r]!);
+    }
+
+    let present = 0;
+    let swapped = 0;
+    let nonZeroPfn = false;
+    for (let i = 0; i < layout.pageCount; i++) {
+      const f = flags[i]!;
+      if (f & PageFlag.Present) {
+        state[i] = PageState.Present;
+        this.sortedPfns[present++] = pfn[i]!;
+        if (pfn[i]! !== 0) nonZeroPfn = true;
+      } else if (f & PageFlag.Swapped) {
+        state[i] = PageState.Swapped;
+        swapped++;
+      } else {
+        state[i] = PageState.Absent;
+      }
+    }
+    if (present > 0 && !nonZeroPfn) {
+      throw new AgentError(`pagemap reports present pages without PFNs (hidden from unprivileged readers): ${PROFILER_ADVICE}`, {
+        path: this.options.pagemapPath,
+        present,
+      });
+    }
+
+    const sorted = this.sortedPfns.subarray(0, present).sort();
+    let unique = 0;
+    for (let i = 0; i < present; i++) {
+      const value = sorted[i]!;
+      if (unique === 0 || sorted[unique - 1] !== value) sorted[unique++] = value;
+    }
+    this.bitmap.plan(sorted, unique);
+
+    const firstScan = this.scans === 0;
+    if (!firstScan && unique > 0) this.bitmap.read();
+    let pfnChanged = 0;
+    for (let i = 0; i < layout.pageCount; i++) {
+      if (state[i] !== PageState.Present) {
+        accessed[i] = 0;
+        continue;
+      }
+      const frame = pfn[i]!;
+      if (firstScan) {
+        accessed[i] = this.options.assumeAccessedOnFirstScan ? 1 : 0;
+      } else if (this.markedPfn[i] !== frame) {
+        pfnChanged++;
+        accessed[i] = 1;
+      } else {
+        accessed[i] = this.bitmap.isIdle(frame) ? 0 : 1;
+      }
+    }
+    if (unique > 0) this.bitmap.markIdle();
+    this.markedPfn.set(pfn);
+
+    this.scans++;
+    result.scan = this.scans;
+    result.present = present;
+    result.swapped = swapped;
+    result.pfnChanged = pfnChanged;
+    return result;
+  }
+
+  close(): void {
+    this.pagemap.close();
+    this.bitmap.close();
+  }
+}

@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { nodeFileIo, type FileIo } from '../../../src/agent/file-io.js';
+import { encodePagemapEntry } from '../../../src/agent/pagemap.js';
+
+export function makeTempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'agent-test-'));
+}
+
+export type EntrySpec = Parameters<typeof encodePagemapEntry>[0];
+
+/** Writes pagemap entries for consecutive virtual pages starting at `startAddress`. */
+export function writePagemap(file: string, startAddress: bigint, entries: readonly EntrySpec[]): void {
+  const buffer = new BigUint64Array(entries.length);
+  entries.forEach((entry, i) => {
+    buffer[i] = encodePagemapEntry(entry);
+  });
+  const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
+  try {
+    fs.writeSync(fd, new Uint8Array(buffer.buffer), 0, buffer.byteLength, Number(startAddress / 4096n) * 8);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Creates a zeroed idle bitmap covering PFNs [0, maxPfn). */
+export function writeBitmap(file: string, maxPfn: number): void {
+  fs.writeFileSync(file, new Uint8Array(Math.ceil(maxPfn / 64) * 8));
+}
+
+/** Emulates the kernel noticing an access: clears the idle bit of `pfn`. */
+export function touchPfn(file: string, pfn: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const byte = new Uint8Array(1);
+    const position = Math.floor(pfn / 64) * 8 + ((pfn % 64) >> 3);
+    fs.readSync(fd, byte, 0, 1, position);
+    byte[0] = byte[0]! & ~(1 << (pfn % 8));
+    fs.writeSync(fd, byte, 0, 1, position);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function isIdleInFile(file: string, pfn: number): boolean {
+  const bytes = fs.readFileSync(file);
+  const position = Math.floor(pfn / 64) * 8 + ((pfn % 64) >> 3);
+  return ((bytes[position]! >> (pfn % 8)) & 1) === 1;
+}
+
+/**
+ * FileIo that counts calls per file (by basename) and caps transfers on
+ * chosen files, like the sysfs bitmap does at 4096 bytes.
+ */
+export class PerFileCountingIo implements FileIo {
+  readonly reads = new Map<string, number>();
+  readonly writes = new Map<string, number>();
+  readonly transferSizes: number[] = [];
+  private readonly names = new Map<number, string>();
+
+  constructor(private readonly caps: Record<string, number> = {}, private readonly inner: FileIo = nodeFileIo) {}
+
+  open(file: string, flags: 'r' | 'r+'): number {
+    const fd = this.inner.open(file, flags);
+    this.names.set(fd, path.basename(file));
+    return fd;
+  }
+
+  read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
+    const name = this.names.get(fd)!;
+    this.reads.set(name, (this.reads.get(name) ?? 0) + 1);
+    const n = this.inner.read(fd, buffer, offset, Math.min(length, this.caps[name] ?? length), position);
+    this.transferSizes.push(n);
+    return n;
+  }
+
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
+    const name = this.names.get(fd)!;
+    this.writes.set(name, (this.writes.get(name) ?? 0) + 1);
+    const n = this.inner.write(fd, buffer, offset, Math.min(length, this.caps[name] ?? length), position);
+    this.transferSizes.push(n);
+    return n;
+  }
+
+  close(fd: number): void {
+    this.inner.close(fd);
+  }
+
+  readsOf(name: string): number {
+    return this.reads.get(name) ?? 0;
+  }
+
+  writesOf(name: string): number {
+    return this.writes.get(name) ?? 0;
+  }
+
+  reset(): void {
+    this.reads.clear();
+    this.writes.clear();
+    this.transferSizes.length = 0;
+  }
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { AccessHistory } from '../../../src/agent/access-history.js';
+import { PageState, type PageRange } from '../../../src/agent/page-state.js';
+import { BalloonPolicy } from '../../../src/agent/policies/balloon.js';
+import { POLICY_NAMES, countPages, createPolicy, indicesToRanges } from '../../../src/agent/policies/index.js';
+import { LruApproxPolicy } from '../../../src/agent/policies/lru-approx.js';
+import { RandomPolicy } from '../../../src/agent/policies/random.js';
+import { quickselect } from '../../../src/agent/policies/select.js';
+import { Prng } from '../../../src/agent/prng.js';
+
+const P = PageState.Present;
+
+/** Runs scans where scans[k] lists the pages accessed in scan k+1; all pages present unless given. */
+function historyFrom(pageCount: number, scans: number[][], state?: number[]): AccessHistory {
+  const history = new AccessHistory(pageCount);
+  const states = new Uint8Array(state ?? new Array<number>(pageCount).fill(P));
+  for (const accessedPages of scans) {
+    const accessed = new Uint8Array(pageCount);
+    for (const page of accessedPages) accessed[page] = 1;
+    history.update(accessed, states);
+  }
+  return history;
+}
+
+function pagesOf(ranges: readonly PageRange[]): number[] {
+  return ranges.flatMap((r) => Array.from({ length: r.count }, (_, i) => r.first + i));
+}
+
+describe('policy registry', () => {
+  it('creates every registered policy by name', () => {
+    expect(POLICY_NAMES).toEqual(['fifo', 'random', 'lru-approx', 'balloon']);
+    for (const name of POLICY_NAMES) expect(createPolicy(name).name).toBe(name);
+  });
+
+  it('rejects an unknown name, listing the valid ones', () => {
+    expect(() => createPolicy('clock')).toThrowError('unknown policy "clock"; valid policies: fifo, random, lru-approx, balloon');
+  });
+});
+
+describe('policy contract (all policies)', () => {
+  const prng = new Prng(7);
+  const pageCount = 200;
+  const states = Array.from({ length: pageCount }, () => [PageState.Absent, P, P, P, PageState.Swapped][prng.nextInt(5)]!);
+  const scans = Array.from({ length: 12 }, () => Array.from({ length: 40 }, () => prng.nextInt(pageCount)));
+  const history = historyFrom(pageCount, scans, states);
+  const presentCount = states.filter((s) => s === P).length;
+
+  for (const name of POLICY_NAMES) {
+    it(`${name}: sorted disjoint ranges of present pages, at least pagesWanted, all when too few`, () => {
+      const policy = createPolicy(name);
+      for (const wanted of [1, 17, 50, presentCount, presentCount + 10]) {
+        const ranges = policy.selectVictims(history, wanted);
+        const pages = pagesOf(ranges);
+        expect(pages.every((p) => history.state[p] === P)).toBe(true);
+        expect(new Set(pages).size).toBe(pages.length);
+        expect([...pages].sort((a, b) => a - b)).toEqual(pages);
+        for (let i = 1; i < ranges.length; i++) expect(ranges[i]!.first).toBeGreaterThan(ranges[i - 1]!.first + ranges[i - 1]!.count);
+        expect(pages.length).toBeGreaterThanOrEqual(Math.min(wanted, presentCount));
+        expect(pages.length).toBeLessThanOrEqual(Math.max(Math.ceil(wanted * 1.15), Math.min(wanted, presentCount)));
+      }
+      expect(policy.selectVictims(history, 0)).toEqual([]);
+    });
+  }
+});
+
+describe('fifo', () => {
+  it('evicts in the order pages became present', () => {
+    const history = new AccessHistory(4);
+    history.markLoaded(3);
+    history.markLoaded(1);
+    history.markLoaded(2);
+    history.markLoaded(0);
+    expect(createPolicy('fifo').selectVictims(history, 2)).toEqual([
+      { first: 1, count: 1 },
+      { first: 3, count: 1 },
+    ]);
+  });
+});
+
+describe('random', () => {
+  it('is deterministic for a seed and differs between seeds', () => {
+    const history = historyFrom(100, [[1, 2, 3]]);
+    const a = pagesOf(new RandomPolicy({ seed: 1 }).selectVictims(history, 10));
+    const b = pagesOf(new RandomPolicy({ seed: 1 }).selectVictims(history, 10));
+    const c = pagesOf(new RandomPolicy({ seed: 2 }).selectVictims(history, 10));
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(a).toHaveLength(10);
+  });
+});
+
+describe('lru-approx', () => {
+  it('evicts the pages with the oldest last access first, then the lowest aging counter', () => {
+    // Scans: 1: all; 2: pages 2,3; 3: page 3; 4: page 1.
+    const history = historyFrom(4, [[0, 1, 2, 3], [2, 3], [3], [1]]);
+    // last access: p0=1, p2=2, p3=3, p1=4.
+    expect(pagesOf(new LruApproxPolicy().selectVictims(history, 1))).toEqual([0]);
+    expect(pagesOf(new LruApproxPolicy().selectVictims(history, 3))).toEqual([0, 2, 3]);
+  });
+});
+
+describe('balloon', () => {
+  it('scan resistance: pages seen once (a sweep) go before a hot set with repeated accesses, unlike lru-approx', () => {
+    // Pages 0-3: hot, accessed in scans 1-4. Pages 4-7: a sweep, touched once in scan 5.
+    const history = historyFrom(8, [[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect(pagesOf(new BalloonPolicy().selectVictims(history, 4))).toEqual([4, 5, 6, 7]);
+    expect(pagesOf(new LruApproxPolicy().selectVictims(history, 4))).toEqual([0, 1, 2, 3]);
+  });
+
+  it('periodic pages: the one used most recently is expected last (MIN-like on loops)', () => {
+    // Pages 0 and 1 are reused every 4 scans; page 0 was just used, page 1 is due soon.
+    const history = historyFrom(2, [[0], [1], [], [], [0], [1], [], [], [0]]);
+    const policy = new BalloonPolicy();
+    expect(policy.expectedScansToNextUse(history, 0)).toBe(3);
+    expect(policy.expectedScansToNextUse(history, 1)).toBe(0);
+    expect(pagesOf(policy.selectVictims(history, 1))).toEqual([0]);
+  });
+
+  it('dead pages (idle far beyond their reuse distance) go first, coldest first', () => {
+    const scans: number[][] = [[0, 1, 2], [0, 1, 2], [0, 2]];
+    for (let i = 0; i < 10; i++) scans.push([2]);
+    scans.push([0, 2]);
+    // Page 1: reuse 1, idle 12 scans; page 0: reuse 1... last access 3 scans... recently; page 2: every scan.
+    const history = historyFrom(3, scans);
+    expect(pagesOf(new BalloonPolicy().selectVictims(history, 1))).toEqual([1]);
+  });
+
+  it('coalesces runs separated by a small gap of equally cold pages into one range', () => {
+    // Pages 0,1,3,4 touched once in scan 1, page 2 once in scan 2, pages 5-7 hot.
+    const scans = [[0, 1, 3, 4, 5, 6, 7], [2, 5, 6, 7], [5, 6, 7]];
+    const history = historyFrom(8, scans);
+    const coalescing = new BalloonPolicy({ maxExtraFraction: 0.5 });
+    expect(coalescing.selectVictims(history, 4)).toEqual([{ first: 0, count: 5 }]);
+    const exact = new BalloonPolicy({ maxGapPages: 0 });
+    expect(exact.selectVictims(history, 4)).toEqual([
+      { first: 0, count: 2 },
+      { first: 3, count: 2 },
+    ]);
+  });
+
+  it('never fills a gap with a warmer page or a page that is not present', () => {
+    const warmGap = historyFrom(8, [[0, 1, 2, 3, 4, 5, 6, 7], [2, 5, 6, 7], [2, 5, 6, 7]]);
+    expect(new BalloonPolicy({ maxExtraFraction: 0.5 }).selectVictims(warmGap, 4)).toEqual([
+      { first: 0, count: 2 },
+      { first: 3, count: 2 },
+    ]);
+    const absentGap = historyFrom(8, [[0, 1, 3, 4, 5, 6, 7], [5, 6, 7], [5, 6, 7]], [P, P, PageState.Swapped, P, P, P, P, P]);
+    expect(new BalloonPolicy({ maxExtraFraction: 0.5 }).selectVictims(absentGap, 4)).toEqual([
+      { first: 0, count: 2 },
+      { first: 3, count: 2 },
+    ]);
+  });
+
+  it('rejects invalid options', () => {
+    expect(() => new BalloonPolicy({ probationScans: 0 })).toThrowError(/invalid balloon policy options/);
+  });
+});
+
+describe('selection helpers', () => {
+  it('quickselect puts the k smallest keys first (ties by index)', () => {
+    const prng = new Prng(3);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + prng.nextInt(60);
+      const keys = new Float64Array(n).map(() => prng.nextInt(5));
+      const items = new Uint32Array(n).map((_, i) => i);
+      const k = 1 + prng.nextInt(n);
+      quickselect(items, n, k, keys);
+      const expected = [...Array(n).keys()].sort((a, b) => keys[a]! - keys[b]! || a - b).slice(0, k);
+      expect([...items.subarray(0, k)].sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+    }
+  });
+
+  it('indicesToRanges and countPages', () => {
+    const ranges = indicesToRanges([1, 2, 3, 7, 9, 10]);
+    expect(ranges).toEqual([
+      { first: 1, count: 3 },
+      { first: 7, count: 1 },
+      { first: 9, count: 2 },
+    ]);
+    expect(countPages(ranges)).toBe(6);
+  });
+});

@@ -1,0 +1,232 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CountingFileIo, nodeFileIo, type FileIo } from '../../../src/agent/file-io.js';
+import { PageIdleBitmap } from '../../../src/agent/page-idle.js';
+import { PageState } from '../../../src/agent/page-state.js';
+import { ProfiledMemory } from '../../../src/agent/profiled-memory.js';
+import { Profiler } from '../../../src/agent/profiler.js';
+import { PerFileCountingIo, isIdleInFile, makeTempDir, touchPfn, writeBitmap, writePagemap, type EntrySpec } from './helpers.js';
+
+const REGION = 0x10000000n;
+
+describe('Profiler on synthetic pagemap and page_idle files', () => {
+  let dir: string;
+  let pagemapPath: string;
+  let idleBitmapPath: string;
+  beforeEach(() => {
+    dir = makeTempDir();
+    pagemapPath = path.join(dir, 'pagemap');
+    idleBitmapPath = path.join(dir, 'bitmap');
+    writeBitmap(idleBitmapPath, 1 << 16);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const present = (pfn: number): EntrySpec => ({ present: true, exclusivelyMapped: true, pfn: BigInt(pfn) });
+  const swapped = (offset: number): EntrySpec => ({ swapped: true, swapType: 1, swapOffset: BigInt(offset) });
+
+  it('first scan reports present pages accessed and marks exactly their PFNs idle', () => {
+    writePagemap(pagemapPath, REGION, [present(1000), present(1001), {}, swapped(9), present(2000)]);
+    const profiler = new Profiler([{ start: REGION, length: 5n * 4096n }], { pagemapPath, idleBitmapPath });
+    const result = profiler.scan();
+    expect([...result.state]).toEqual([PageState.Present, PageState.Present, PageState.Absent, PageState.Swapped, PageState.Present]);
+    expect([...result.accessed]).toEqual([1, 1, 0, 0, 1]);
+    expect(result.present).toBe(3);
+    expect(result.swapped).toBe(1);
+    expect(isIdleInFile(idleBitmapPath, 1000)).toBe(true);
+    expect(isIdleInFile(idleBitmapPath, 1001)).toBe(true);
+    expect(isIdleInFile(idleBitmapPath, 2000)).toBe(true);
+    expect(isIdleInFile(idleBitmapPath, 1002)).toBe(false);
+    expect(isIdleInFile(idleBitmapPath, 9)).toBe(false); // swap offset is not a PFN
+    profiler.close();
+  });
+
+  it('can report nothing accessed on the first scan when asked', () => {
+    writePagemap(pagemapPath, REGION, [present(1000)]);
+    const profiler = new Profiler([{ start: REGION, length: 4096n }], { pagemapPath, idleBitmapPath, assumeAccessedOnFirstScan: false });
+    expect(profiler.scan().accessed[0]).toBe(0);
+  });
+
+  it('second scan: only pages whose idle bit was cleared count as accessed', () => {
+    writePagemap(pagemapPath, REGION, [present(1000), present(1001), present(1002), {}, present(5000)]);
+    const profiler = new Profiler([{ start: REGION, length: 5n * 4096n }], { pagemapPath, idleBitmapPath });
+    profiler.scan();
+    touchPfn(idleBitmapPath, 1001);
+    touchPfn(idleBitmapPath, 5000);
+    expect([...profiler.scan().accessed]).toEqual([0, 1, 0, 0, 1]);
+    // Re-marked: nothing touched since.
+    expect([...profiler.scan().accessed]).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('counts a changed PFN as accessed (migration or swap-in) even if the new frame reads idle', () => {
+    writePagemap(pagemapPath, REGION, [present(1000), swapped(3), present(1002)]);
+    const profiler = new Profiler([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+    profiler.scan();
+    // Make every frame read idle, then migrate page 0 and swap page 1 in.
+    fs.writeFileSync(idleBitmapPath, new Uint8Array(fs.statSync(idleBitmapPath).size).fill(0xff));
+    writePagemap(pagemapPath, REGION, [present(3333), present(4444), present(1002)]);
+    const result = profiler.scan();
+    expect([...result.accessed]).toEqual([1, 1, 0]);
+    expect(result.pfnChanged).toBe(2);
+    expect(result.state[1]).toBe(PageState.Present);
+  });
+
+  it('a page swapped out since the last scan is Swapped and not accessed', () => {
+    writePagemap(pagemapPath, REGION, [present(1000), present(1001)]);
+    const profiler = new Profiler([{ start: REGION, length: 2n * 4096n }], { pagemapPath, idleBitmapPath });
+    profiler.scan();
+    writePagemap(pagemapPath, REGION, [swapped(77), present(1001)]);
+    touchPfn(idleBitmapPath, 1000); // stale frame touched by someone else: must not matter
+    const result = profiler.scan();
+    expect([...result.state]).toEqual([PageState.Swapped, PageState.Present]);
+    expect([...result.accessed]).toEqual([0, 0]);
+  });
+
+  it('THP: 512 consecutive PFNs use 8 bitmap words in one read and one write', () => {
+    const thpBase = 0x4000; // 2 MiB-aligned frame number
+    writePagemap(pagemapPath, 0x40000000n, Array.from({ length: 512 }, (_, i) => present(thpBase + i)));
+    const io = new PerFileCountingIo();
+    const profiler = new Profiler([{ start: 0x40000000n, length: 2n << 20n }], { pagemapPath, idleBitmapPath, io });
+    profiler.scan();
+    expect(profiler.lastBitmapRuns).toBe(1);
+    // The kernel reports a THP's idle state per folio: an access clears all its bits.
+    for (let i = 0; i < 512; i++) touchPfn(idleBitmapPath, thpBase + i);
+    io.reset();
+    const result = profiler.scan();
+    expect(result.accessed.every((a) => a === 1)).toBe(true);
+    expect(io.readsOf('pagemap')).toBe(1);
+    expect(io.readsOf('bitmap')).toBe(1);
+    expect(io.writesOf('bitmap')).toBe(1);
+    expect(io.transferSizes).toContain(64); // 8 words
+  });
+
+  it('batches: one pagemap read per region and one bitmap read/write per contiguous run of words, whatever the PFN order', () => {
+    // Region A: 640 pages with PFNs 10000..10639 in shuffled order; region B: 64 pages at PFN 50000.
+    const pfnsA = Array.from({ length: 640 }, (_, i) => 10000 + ((i * 7) % 640));
+    writePagemap(pagemapPath, REGION, pfnsA.map(present));
+    const regionB = 0x20000000n;
+    writePagemap(pagemapPath, regionB, Array.from({ length: 64 }, (_, i) => present(50000 + i)));
+    const io = new PerFileCountingIo();
+    const profiler = new Profiler(
+      [
+        { start: REGION, length: 640n * 4096n },
+        { start: regionB, length: 64n * 4096n },
+      ],
+      { pagemapPath, idleBitmapPath, io },
+    );
+    profiler.scan();
+    expect(io.readsOf('pagemap')).toBe(2);
+    expect(io.readsOf('bitmap')).toBe(0); // nothing to read back on the first scan
+    // 10000..10639 spans words 156..166 (11 words) and 50000..50063 spans words 781..782: 2 runs.
+    expect(profiler.lastBitmapRuns).toBe(2);
+    expect(io.writesOf('bitmap')).toBe(2);
+    io.reset();
+    touchPfn(idleBitmapPath, 10000 + ((5 * 7) % 640));
+    const result = profiler.scan();
+    expect(io.readsOf('pagemap')).toBe(2);
+    expect(io.readsOf('bitmap')).toBe(2);
+    expect(io.writesOf('bitmap')).toBe(2);
+    expect(result.accessed.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(result.accessed[5]).toBe(1);
+  });
+
+  it('loops on the 4096-byte short reads and writes of the sysfs bitmap', () => {
+    // 64,000 consecutive PFNs = 1000 words = 8000 bytes per pass: two transfers each way.
+    const pages = 64_000;
+    writePagemap(pagemapPath, REGION, Array.from({ length: pages }, (_, i) => present(64 + i)));
+    writeBitmap(idleBitmapPath, 70_000);
+    const io = new PerFileCountingIo({ bitmap: 4096 });
+    const profiler = new Profiler([{ start: REGION, length: BigInt(pages) * 4096n }], { pagemapPath, idleBitmapPath, io });
+    profiler.scan();
+    expect(io.writesOf('bitmap')).toBe(2);
+    expect(isIdleInFile(idleBitmapPath, 64 + pages - 1)).toBe(true); // written by the second transfer
+    io.reset();
+    touchPfn(idleBitmapPath, 64 + 63_000); // in the second 4096-byte half
+    const result = profiler.scan();
+    expect(io.readsOf('bitmap')).toBe(2);
+    expect(io.writesOf('bitmap')).toBe(2);
+    expect(Math.max(...io.transferSizes.slice(1))).toBeLessThanOrEqual(4096);
+    expect(result.accessed[63_000]).toBe(1);
+    expect(result.accessed.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+
+  it('a missing page_idle bitmap is an error that names CONFIG_IDLE_PAGE_TRACKING', () => {
+    writePagemap(pagemapPath, REGION, [present(1000)]);
+    const profiler = new Profiler([{ start: REGION, length: 4096n }], { pagemapPath, idleBitmapPath: path.join(dir, 'missing') });
+    expect(() => profiler.scan()).toThrowError(/page_idle bitmap not found .*CONFIG_IDLE_PAGE_TRACKING/);
+  });
+
+  it('permission denied is an error that says to run as root', () => {
+    const denied: FileIo = {
+      ...nodeFileIo,
+      open: () => {
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      },
+    };
+    const profiler = new Profiler([{ start: REGION, length: 4096n }], { pagemapPath, idleBitmapPath, io: denied });
+    expect(() => profiler.scan()).toThrowError(/permission denied opening pagemap .*root/);
+  });
+
+  it('refuses pagemap data with PFNs hidden (unprivileged reader) instead of returning wrong data', () => {
+    writePagemap(pagemapPath, REGION, [present(0), present(0)]);
+    const profiler = new Profiler([{ start: REGION, length: 2n * 4096n }], { pagemapPath, idleBitmapPath });
+    expect(() => profiler.scan()).toThrowError(/without PFNs.*CAP_SYS_ADMIN/);
+  });
+
+  it('rejects regions that are not page-aligned', () => {
+    expect(() => new Profiler([{ start: REGION + 1n, length: 4096n }], { pagemapPath, idleBitmapPath })).toThrowError(/page-aligned/);
+  });
+});
+
+describe('PageIdleBitmap', () => {
+  it('groups sorted PFNs into runs of contiguous words', () => {
+    const bitmap = new PageIdleBitmap({ path: '/nonexistent' });
+    bitmap.plan(new Float64Array([0, 63, 64, 200, 640, 641, 704]), 7);
+    // words: 0,1 | 3 | 10,11  -> 3 runs
+    expect(bitmap.runCount).toBe(3);
+  });
+});
+
+describe('ProfiledMemory (profiler + history as the controller sees them)', () => {
+  it('folds scans into the access history and records released pages', () => {
+    const dir = makeTempDir();
+    try {
+      const pagemapPath = path.join(dir, 'pagemap');
+      const idleBitmapPath = path.join(dir, 'bitmap');
+      writeBitmap(idleBitmapPath, 4096);
+      writePagemap(pagemapPath, REGION, [
+        { present: true, pfn: 100n },
+        { present: true, pfn: 101n },
+        { swapped: true, swapOffset: 1n },
+      ]);
+      const memory = new ProfiledMemory([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+      expect(memory.scan()).toMatchObject({ scan: 1, present: 2, swapped: 1, accessed: 2 });
+      touchPfn(idleBitmapPath, 101);
+      expect(memory.scan()).toMatchObject({ scan: 2, accessed: 1, newlyAccessed: 0 });
+      const state = memory.policyState();
+      expect([...state.age]).toEqual([0x40, 0xc0, 0]);
+      memory.markReleased([{ first: 0, count: 1 }]);
+      expect(state.state[0]).toBe(PageState.Swapped);
+      memory.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CountingFileIo', () => {
+  it('counts calls and bytes and caps each transfer', () => {
+    const dir = makeTempDir();
+    try {
+      const file = path.join(dir, 'f');
+      fs.writeFileSync(file, new Uint8Array(10_000));
+      const io = new CountingFileIo(undefined, { maxBytesPerCall: 4096 });
+      const fd = io.open(file, 'r');
+      expect(io.read(fd, new Uint8Array(10_000), 0, 10_000, 0)).toBe(4096);
+      io.close(fd);
+      expect([io.reads, io.bytesRead, io.writes]).toEqual([1, 4096, 0]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
