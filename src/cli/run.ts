@@ -1,0 +1,348 @@
+/**
+ * `balloon run`: one workload under the agent (or under the kernel's own
+ * swapping with --policy kernel) on this machine, with every metric.
+ */
+import { writeFile } from 'node:fs/promises';
+import {
+  BalloonController,
+  createPolicy,
+  isPolicyName,
+  POLICY_NAMES,
+  ProfiledMemory,
+  ScanLoop,
+  type AdaptiveScanIntervalOptions,
+  type ControllerStats,
+  type KernelPort,
+  type ProfilerOptions,
+} from '../agent/index.js';
+import {
+  DEFAULT_PROC_PATHS,
+  diffCounters,
+  diffProcessUsage,
+  diffSnapshots,
+  FreeMemorySampler,
+  readBalloonCounters,
+  readFreeBytes,
+  readProcessUsage,
+  readSystemSnapshot,
+  type FreeMemorySample,
+  type SwapDevice,
+} from '../metrics/index.js';
+import {
+  allocWorkloadRegion,
+  checkRegionBytes,
+  checkWorkloadName,
+  defaultRegionBytes,
+  makeSpec,
+  PAGE_BYTES,
+  parseSize,
+  readMachineMemory,
+  referenceString,
+  runWorkload,
+  sampleReferences,
+  type IntegrityResult,
+  type RegionKind,
+  type WorkloadRegion,
+  type WorkloadSpec,
+} from '../workloads/index.js';
+import { startBystander, type Bystander, type BystanderMethod } from './bystander.js';
+import { UsageError } from './errors.js';
+
+export const BASELINE_POLICY = 'kernel';
+export const RUN_POLICY_NAMES: readonly string[] = [BASELINE_POLICY, ...POLICY_NAMES];
+
+/** Kernel's default threshold (kernel-patch/README.md: "default 1 GiB worth"). */
+export const DEFAULT_THRESHOLD_BYTES = 1 << 30;
+
+export interface RunCliOptions {
+  workload: string;
+  policy: string;
+  size?: string;
+  passes?: string;
+  seed?: string;
+  threshold?: string;
+  trace?: string;
+  traceSample?: string;
+  sampleMs?: string;
+  bystander?: boolean;
+  bystanderMethod?: string;
+  region?: string;
+}
+
+export interface RunPlan {
+  spec: WorkloadSpec;
+  policy: string;
+  sizeBytes: number;
+  thresholdBytes: number | null;
+  sampleMs: number;
+  traceFile: string | null;
+  traceSample: number;
+  bystander: boolean;
+  bystanderMethod: BystanderMethod | undefined;
+  region: RegionKind | 'auto';
+}
+
+export function parsePositiveInt(text: string, what: string): number {
+  if (!/^\s*-?\d+\s*$/.test(text)) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+export function checkPolicyName(name: string): string {
+  if (name !== BASELINE_POLICY && !isPolicyName(name)) {
+    throw new UsageError(`unknown policy "${name}"; valid policies: ${RUN_POLICY_NAMES.join(', ')}`);
+  }
+  return name;
+}
+
+/** Checks every argument; nothing runs before this returns. */
+export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.meminfo): RunPlan {
+  const name = checkWorkloadName(o.workload);
+  const policy = checkPolicyName(o.policy);
+  const mem = readMachineMemory(meminfoPath);
+  const sizeBytes = checkRegionBytes(o.size === undefined ? defaultRegionBytes(mem) : parseSize(o.size, '--size'), mem);
+  const passes = o.passes === undefined ? undefined : parsePositiveInt(o.passes, '--passes');
+  const seed = o.seed === undefined ? 1 : parsePositiveInt(o.seed, '--seed');
+  const spec = makeSpec(name, sizeBytes / PAGE_BYTES, passes, seed);
+  let thresholdBytes: number | null = null;
+  if (o.threshold !== undefined) {
+    thresholdBytes = parseSize(o.threshold, '--threshold');
+    if (thresholdBytes >= mem.memTotalBytes) {
+      throw new UsageError(`--threshold ${o.threshold} is not below the machine's memory (MemTotal ${mem.memTotalBytes} bytes)`);
+    }
+  }
+  const region = o.region ?? 'auto';
+  if (region !== 'auto' && region !== 'addon' && region !== 'sab') throw new UsageError(`--region must be auto, addon or sab, got "${region}"`);
+  if (region === 'sab' && policy !== BASELINE_POLICY) throw new UsageError('--region sab only works with --policy kernel: the agent swaps out an addon region');
+  const m = o.bystanderMethod;
+  if (m !== undefined && m !== 'mlock' && m !== 'ramfs') throw new UsageError(`--bystander-method must be mlock or ramfs, got "${m}"`);
+  return {
+    spec,
+    policy,
+    sizeBytes,
+    thresholdBytes,
+    sampleMs: o.sampleMs === undefined ? 100 : parsePositiveInt(o.sampleMs, '--sample-ms'),
+    traceFile: o.trace ?? null,
+    traceSample: o.traceSample === undefined ? 1 : parsePositiveInt(o.traceSample, '--trace-sample'),
+    bystander: o.bystander ?? true,
+    bystanderMethod: m as BystanderMethod | undefined,
+    region,
+  };
+}
+
+export interface RunResult {
+  workload: string;
+  policy: string;
+  region: RegionKind;
+  sizeBytes: number;
+  pages: number;
+  passes: number;
+  seed: number;
+  references: number;
+  thresholdBytes: number;
+  thresholdSource: 'option' | 'sysfs' | 'default';
+  wallMs: number;
+  runMs: number;
+  verifyMs: number;
+  cpu: { userMs: number; systemMs: number; totalMs: number };
+  majorFaults: number;
+  minorFaults: number;
+  pswpin: number;
+  pswpout: number;
+  pgmajfault: number;
+  vmstat: Record<string, number>;
+  swapDevices: SwapDevice[];
+  swapBusyMs: number;
+  thresholdDeficitMiBs: number;
+  freeMemory: { intervalMs: number; samples: number; minFreeBytes: number | null; series: FreeMemorySample[] };
+  sigballoonCount: number;
+  swapOutCalls: number;
+  pagesRequested: number;
+  pagesFreed: number;
+  controller: ControllerStats | null;
+  scans: number | null;
+  agentErrors: string[];
+  integrity: IntegrityResult;
+  kernelCounters: Record<string, number> | null;
+  kernelCountersError: string | null;
+  bystander: { method: BystanderMethod; bytes: number } | null;
+  traceFile: string | null;
+}
+
+const msg = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+async function sysfsThreshold(dir: string): Promise<number | null> {
+  const c = await readBalloonCounters(dir);
+  return 'error' in c ? null : (c.tunables['threshold_bytes'] ?? null);
+}
+
+export interface RunDeps {
+  log: (line: string) => void;
+  /** /sys/kernel/mm/balloon (tests may point elsewhere). */
+  sysfsDir?: string;
+  /** The agent's window on the kernel (default: src/kernel's createKernelPort). */
+  kernelPort?: KernelPort;
+  /** Profiler paths and I/O (default: /proc/self/pagemap and the page_idle bitmap). */
+  profilerOptions?: Partial<ProfilerOptions>;
+  /** The profiler's scan interval (default: the agent's adaptive defaults, starting at 1 s). */
+  scanInterval?: Partial<AdaptiveScanIntervalOptions>;
+  /** Called once the agent listens and the workload starts (tests send signals from here). */
+  onStarted?: (info: { region: WorkloadRegion; controller: BalloonController | undefined }) => void;
+}
+
+/** Executes a checked plan. Cleans up (unregisters, frees, stops the bystander) whatever happens. */
+export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResult> {
+  const sysfsDir = deps.sysfsDir ?? DEFAULT_PROC_PATHS.balloonSysfs;
+  const { spec } = plan;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const agentErrors: string[] = [];
+  const balloon = plan.policy !== BASELINE_POLICY;
+  try {
+    if (plan.traceFile !== null) {
+      const trace = sampleReferences(referenceString(spec), plan.traceSample);
+      await writeFile(plan.traceFile, new Uint8Array(trace.buffer, trace.byteOffset, trace.byteLength));
+      deps.log(`reference string: ${trace.length} page numbers (uint32, little-endian) written to ${plan.traceFile}`);
+    }
+
+    let thresholdBytes: number;
+    let thresholdSource: RunResult['thresholdSource'];
+    const fromSysfs = await sysfsThreshold(sysfsDir);
+    if (plan.thresholdBytes !== null) [thresholdBytes, thresholdSource] = [plan.thresholdBytes, 'option'];
+    else if (fromSysfs !== null) [thresholdBytes, thresholdSource] = [fromSysfs, 'sysfs'];
+    else [thresholdBytes, thresholdSource] = [DEFAULT_THRESHOLD_BYTES, 'default'];
+
+    let controller: BalloonController | undefined;
+    let scanLoop: ScanLoop | undefined;
+    const kernel = balloon && deps.kernelPort === undefined ? await import('../kernel/index.js') : undefined;
+    const port: KernelPort | undefined = balloon ? (deps.kernelPort ?? kernel!.createKernelPort({ keepAlive: false })) : undefined;
+    if (port !== undefined) {
+      // Fails first, with the kernel's advice (ENOSYS: boot the VM), before anything is allocated.
+      await port.register([]);
+      cleanups.push(async () => {
+        // Once the controller started, its stop() unregisters.
+        if (controller === undefined) await port.unregister().catch(() => undefined);
+      });
+      if (plan.thresholdBytes !== null && plan.thresholdBytes !== fromSysfs) {
+        const { writeFile: wf } = await import('node:fs/promises');
+        const file = `${sysfsDir}/threshold_bytes`;
+        try {
+          await wf(file, `${plan.thresholdBytes}\n`);
+        } catch (err) {
+          throw new Error(`cannot set the balloon threshold in ${file} (${(err as NodeJS.ErrnoException).code ?? msg(err)}): run as root inside the VM, or leave out --threshold`);
+        }
+        if (fromSysfs !== null) cleanups.push(() => wf(file, `${fromSysfs}\n`).catch(() => undefined));
+      }
+    }
+
+    let bystander: Bystander | null = null;
+    if (!balloon && plan.bystander && thresholdBytes > 0) {
+      bystander = await startBystander(Math.ceil(thresholdBytes / PAGE_BYTES) * PAGE_BYTES, plan.bystanderMethod);
+      const b = bystander;
+      cleanups.push(() => b.stop());
+      deps.log(`bystander holds ${b.bytes} bytes (${b.method})`);
+    }
+
+    const region: WorkloadRegion = await allocWorkloadRegion(spec.pages, balloon ? 'addon' : plan.region);
+    cleanups.push(() => region.free());
+
+    if (balloon && port !== undefined && region.address !== null) {
+      const profiled = new ProfiledMemory([{ start: region.address, length: BigInt(region.size) }], deps.profilerOptions);
+      cleanups.push(() => profiled.close());
+      const c = new BalloonController(port, profiled, { policy: createPolicy(plan.policy) });
+      await c.start();
+      controller = c;
+      cleanups.push(() => c.stop());
+      scanLoop = new ScanLoop(
+        () => profiled.scan(),
+        deps.scanInterval ?? {},
+        (err) => agentErrors.push(`profiler: ${msg(err)}`),
+      );
+      scanLoop.start();
+      const s = scanLoop;
+      cleanups.push(() => s.stop());
+    }
+
+    const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
+    const signals0 = kernel?.isAddonAvailable() ? kernel.balloonSignalCount() : 0;
+    const counters0 = await readBalloonCounters(sysfsDir);
+    const usage0 = readProcessUsage();
+    const snap0 = readSystemSnapshot();
+    sampler.start();
+    cleanups.push(() => sampler.stop());
+    const t0 = performance.now();
+    let lastLog = t0;
+    const running = runWorkload(spec, region, {
+      onProgress: (done, total) => {
+        const now = performance.now();
+        if (now - lastLog > 5000) {
+          lastLog = now;
+          deps.log(`${spec.name}: ${((100 * done) / total).toFixed(0)}% of ${total} references`);
+        }
+      },
+    });
+    deps.onStarted?.({ region, controller });
+    const run = await running;
+    const wallMs = performance.now() - t0;
+    sampler.stop();
+    const snap1 = readSystemSnapshot();
+    const usage = diffProcessUsage(usage0, readProcessUsage());
+    const counters1 = await readBalloonCounters(sysfsDir);
+    const signals = (kernel?.isAddonAvailable() ? kernel.balloonSignalCount() : 0) - signals0;
+    scanLoop?.stop();
+    if (controller !== undefined) {
+      await controller.whenIdle();
+      if (controller.lastError !== undefined) agentErrors.push(`controller: ${msg(controller.lastError)}`);
+    }
+    if (sampler.error !== undefined) agentErrors.push(`free-memory sampler: ${msg(sampler.error)}`);
+    const delta = diffSnapshots(snap0, snap1);
+    const stats = controller?.stats ?? null;
+    const kernelCounters = 'error' in counters0 || 'error' in counters1 ? null : diffCounters(counters0.counters, counters1.counters);
+    return {
+      workload: spec.name,
+      policy: plan.policy,
+      region: region.kind,
+      sizeBytes: region.size,
+      pages: spec.pages,
+      passes: spec.passes,
+      seed: spec.seed,
+      references: run.references,
+      thresholdBytes,
+      thresholdSource,
+      wallMs,
+      runMs: run.runMs,
+      verifyMs: run.verifyMs,
+      cpu: { userMs: usage.userMs, systemMs: usage.systemMs, totalMs: usage.userMs + usage.systemMs },
+      majorFaults: usage.majorFaults,
+      minorFaults: usage.minorFaults,
+      pswpin: delta.vmstat.pswpin,
+      pswpout: delta.vmstat.pswpout,
+      pgmajfault: delta.vmstat.pgmajfault,
+      vmstat: delta.vmstat,
+      swapDevices: delta.swapDevices,
+      swapBusyMs: delta.swapBusyMs,
+      thresholdDeficitMiBs: sampler.deficitMiBs(thresholdBytes),
+      freeMemory: { intervalMs: sampler.intervalMs, samples: sampler.series.length, minFreeBytes: sampler.minFreeBytes(), series: sampler.series },
+      sigballoonCount: stats?.signalsReceived ?? signals,
+      swapOutCalls: stats?.swapOutCalls ?? 0,
+      pagesRequested: stats?.pagesRequested ?? 0,
+      pagesFreed: stats?.pagesFreed ?? 0,
+      controller: stats === null ? null : { ...stats },
+      scans: scanLoop?.scans ?? null,
+      agentErrors,
+      integrity: run.integrity,
+      kernelCounters,
+      kernelCountersError: 'error' in counters1 ? counters1.error : 'error' in counters0 ? counters0.error : null,
+      bystander: bystander === null ? null : { method: bystander.method, bytes: bystander.bytes },
+      traceFile: plan.traceFile,
+    };
+  } finally {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        deps.log(`cleanup: ${msg(err)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/** Metrics: /proc parsers and samplers, the free-memory sampler and threshold deficit. */
+export * from './parsers.js';
+export * from './deficit.js';
+export * from './system.js';
