@@ -15,7 +15,7 @@ import { Progress, step } from './log.js';
 import { cacheRoot, kernelPatchDir } from './paths.js';
 
 /** Bump when the build recipe changes in a way that changes the product. */
-const recipeVersion = '2';
+const recipeVersion = '3';
 
 export const configFragmentName = 'balloon.config';
 
@@ -182,6 +182,9 @@ function makeRunner(tree: string, out: string, cc: string, buildHost: string, cc
     CCACHE_MAXSIZE: '8G',
     KBUILD_BUILD_USER: 'balloon',
     KBUILD_BUILD_HOST: buildHost,
+    // Defined but empty: the release is <version>-balloon, without the '+' that
+    // scripts/setlocalversion appends to a git tree that is not at a tag.
+    LOCALVERSION: '',
   };
   const common = [`O=${out}`, `CC=ccache ${cc}`, `HOSTCC=ccache ${cc}`, `-j${jobs ?? availableParallelism()}`];
   return async (targets: string[], withProgress = false): Promise<string> => {

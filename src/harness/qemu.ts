@@ -26,6 +26,9 @@ export interface QemuOptions {
 export const projectShareTag = 'app-balloon';
 
 /** The QEMU command line: no display, serial console to a file, ssh forwarded on loopback only, no guest network beyond that. */
+/** The guest CPU under software emulation. */
+export const tcgCpu = 'qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16';
+
 export function qemuArgs(o: QemuOptions): string[] {
   const append = [
     'console=ttyS0',
@@ -41,7 +44,10 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-name', o.name,
     '-machine', 'pc',
     '-accel', o.accel === 'tcg' ? 'tcg,thread=multi' : 'kvm',
-    '-cpu', o.accel === 'tcg' ? 'max' : 'host',
+    // Under TCG, 'max' offers AVX/AVX2, whose emulation (new in QEMU 7.2) made
+    // Node.js's optimized code die with SIGILL or SIGSEGV now and then. An
+    // SSE4.2-level CPU is what TCG emulates well, and all V8 needs.
+    '-cpu', o.accel === 'tcg' ? tcgCpu : 'host',
     '-smp', String(o.cpus),
     '-m', `${o.memoryMiB}M`,
     '-nodefaults',
