@@ -38,6 +38,21 @@ export interface ControllerOptions {
   proactive: ProactiveOptions;
   /** Clock (ms); replaceable in tests (fake timers also replace Date.now). */
   now: () => number;
+  /** Called after each answer to a signal (for logs and plots); must not throw. */
+  onAnswer?: (answer: AnswerRecord) => void;
+}
+
+/** One answer to a signal (or to a coalesced group of signals). */
+export interface AnswerRecord {
+  /** Clock time (ms) when the answer started and ended. */
+  startedAt: number;
+  endedAt: number;
+  /** Pages the signal asked for, less what was freed since it arrived. */
+  pagesWanted: number;
+  /** Free pages the kernel reported in the signal. */
+  freePagesAtSignal: number;
+  swapOutCalls: number;
+  pagesFreed: number;
 }
 
 export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
@@ -121,6 +136,8 @@ export class BalloonController {
   private proactiveTimer: ReturnType<typeof setInterval> | undefined;
   private pending: PendingSignal | undefined;
   private busy: Promise<void> | undefined;
+  /** Calls abandoned at their deadline, still running in the kernel. */
+  private readonly lateCalls = new Set<Promise<unknown>>();
 
   constructor(
     private readonly kernel: KernelPort,
@@ -174,9 +191,12 @@ export class BalloonController {
     await this.kernel.unregister();
   }
 
-  /** Resolves once no answer is in progress (including coalesced follow-ups). */
+  /** Resolves once no answer is in progress (including coalesced follow-ups and calls that outlived their deadline). */
   async whenIdle(): Promise<void> {
-    while (this.busy !== undefined) await this.busy;
+    while (this.busy !== undefined || this.lateCalls.size > 0) {
+      if (this.busy !== undefined) await this.busy;
+      else await Promise.allSettled([...this.lateCalls]);
+    }
   }
 
   /** Entry point for kernel signals (also callable directly). */
@@ -233,7 +253,7 @@ export class BalloonController {
       const stillWanted = current.signal.pagesWanted - (this.stats.pagesFreed - current.freedAtArrival);
       if (stillWanted > 0) {
         try {
-          await this.answer(stillWanted, current.signal.deadlineMs ?? this.options.deadlineMs);
+          await this.answer(stillWanted, current.signal, current.signal.deadlineMs ?? this.options.deadlineMs);
         } catch (error) {
           // A failed answer must not stall the coalesced follow-up.
           this.stats.errors++;
@@ -244,24 +264,39 @@ export class BalloonController {
     }
   }
 
-  private async answer(pagesWanted: number, deadlineMs: number): Promise<void> {
+  private async answer(pagesWanted: number, signal: BalloonSignal, deadlineMs: number): Promise<void> {
     this.stats.answers++;
-    const deadline = this.options.now() + deadlineMs;
+    const startedAt = this.options.now();
+    const calls0 = this.stats.swapOutCalls;
+    const deadline = startedAt + deadlineMs;
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
     const ranges = this.options.policy.selectVictims(this.profiler.policyState(), target);
-    await this.release(ranges, deadline);
+    const pagesFreed = await this.release(ranges, deadline);
+    this.options.onAnswer?.({
+      startedAt,
+      endedAt: this.options.now(),
+      pagesWanted,
+      freePagesAtSignal: signal.freePages,
+      swapOutCalls: this.stats.swapOutCalls - calls0,
+      pagesFreed,
+    });
   }
 
   /** Sends ranges in capped calls until done or the deadline passes; returns pages freed. */
   private async release(ranges: readonly PageRange[], deadline: number): Promise<number> {
     let freed = 0;
+    let first = true;
     for (const call of splitIntoCalls(ranges, this.options.maxPagesPerCall, this.options.maxRangesPerCall)) {
-      const remaining = deadline - this.options.now();
+      let remaining = deadline - this.options.now();
       if (remaining <= 0) {
         this.stats.deadlineMisses++;
-        break;
+        // An answer without a single call leaves the kernel to its fallback:
+        // the first call always goes out, with one deadline's worth of time.
+        if (!first) break;
+        remaining = this.options.deadlineMs;
       }
+      first = false;
       let pages = 0;
       for (const range of call) pages += range.count;
       this.stats.swapOutCalls++;
@@ -273,13 +308,16 @@ export class BalloonController {
       if (outcome === TIMED_OUT) {
         this.stats.deadlineMisses++;
         // Account for the late call when it completes; do not wait for it.
-        inFlight.then(
-          (result) => this.account(result),
-          (error: unknown) => {
-            this.stats.errors++;
-            this.lastError = error;
-          },
-        );
+        const late = inFlight
+          .then(
+            (result) => this.account(result),
+            (error: unknown) => {
+              this.stats.errors++;
+              this.lastError = error;
+            },
+          )
+          .finally(() => this.lateCalls.delete(late));
+        this.lateCalls.add(late);
         break;
       }
       freed += this.account(outcome);

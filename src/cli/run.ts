@@ -11,6 +11,7 @@ import {
   ProfiledMemory,
   ScanLoop,
   type AdaptiveScanIntervalOptions,
+  type AnswerRecord,
   type ControllerStats,
   type KernelPort,
   type ProfilerOptions,
@@ -161,6 +162,8 @@ export interface RunResult {
   pagesRequested: number;
   pagesFreed: number;
   controller: ControllerStats | null;
+  /** Each answer to a signal, times in ms since the workload started, with free memory right after it. */
+  answers: RunAnswer[];
   scans: number | null;
   agentErrors: string[];
   integrity: IntegrityResult;
@@ -170,12 +173,15 @@ export interface RunResult {
   traceFile: string | null;
 }
 
-const msg = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-async function sysfsThreshold(dir: string): Promise<number | null> {
-  const c = await readBalloonCounters(dir);
-  return 'error' in c ? null : (c.tunables['threshold_bytes'] ?? null);
+export interface RunAnswer extends Omit<AnswerRecord, 'startedAt' | 'endedAt'> {
+  startMs: number;
+  endMs: number;
+  /** MemFree when the signal was raised (from the signal) and right after the answer. */
+  freeBytesAtSignal: number;
+  freeBytesAfter: number | null;
 }
+
+const msg = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export interface RunDeps {
   log: (line: string) => void;
@@ -198,6 +204,9 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
   const cleanups: (() => Promise<void> | void)[] = [];
   const agentErrors: string[] = [];
   const balloon = plan.policy !== BASELINE_POLICY;
+  const answers: RunAnswer[] = [];
+  // The controller's clock is Date.now(); answers are reported relative to the workload's start.
+  let runStartedAt = Date.now();
   try {
     if (plan.traceFile !== null) {
       const trace = sampleReferences(referenceString(spec), plan.traceSample);
@@ -207,7 +216,9 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
 
     let thresholdBytes: number;
     let thresholdSource: RunResult['thresholdSource'];
-    const fromSysfs = await sysfsThreshold(sysfsDir);
+    const tunables = await readBalloonCounters(sysfsDir);
+    const fromSysfs = 'error' in tunables ? null : (tunables.tunables['threshold_bytes'] ?? null);
+    const answerTimeoutMs = 'error' in tunables ? null : (tunables.tunables['answer_timeout_ms'] ?? null);
     if (plan.thresholdBytes !== null) [thresholdBytes, thresholdSource] = [plan.thresholdBytes, 'option'];
     else if (fromSysfs !== null) [thresholdBytes, thresholdSource] = [fromSysfs, 'sysfs'];
     else [thresholdBytes, thresholdSource] = [DEFAULT_THRESHOLD_BYTES, 'default'];
@@ -249,7 +260,30 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     if (balloon && port !== undefined && region.address !== null) {
       const profiled = new ProfiledMemory([{ start: region.address, length: BigInt(region.size) }], deps.profilerOptions);
       cleanups.push(() => profiled.close());
-      const c = new BalloonController(port, profiled, { policy: createPolicy(plan.policy) });
+      const c = new BalloonController(port, profiled, {
+        policy: createPolicy(plan.policy),
+        // Half the kernel's answer timeout: late enough for a slow guest, early enough that
+        // the kernel never gives up on us and swaps by itself.
+        ...(answerTimeoutMs !== null ? { deadlineMs: Math.max(200, answerTimeoutMs / 2) } : {}),
+        onAnswer: (a) => {
+          let freeBytesAfter: number | null = null;
+          try {
+            freeBytesAfter = readFreeBytes();
+          } catch {
+            // The sampler reports an unreadable /proc/meminfo.
+          }
+          answers.push({
+            startMs: a.startedAt - runStartedAt,
+            endMs: a.endedAt - runStartedAt,
+            pagesWanted: a.pagesWanted,
+            freePagesAtSignal: a.freePagesAtSignal,
+            freeBytesAtSignal: a.freePagesAtSignal * PAGE_BYTES,
+            swapOutCalls: a.swapOutCalls,
+            pagesFreed: a.pagesFreed,
+            freeBytesAfter,
+          });
+        },
+      });
       await c.start();
       controller = c;
       cleanups.push(() => c.stop());
@@ -271,6 +305,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     sampler.start();
     cleanups.push(() => sampler.stop());
     const t0 = performance.now();
+    runStartedAt = Date.now();
     let lastLog = t0;
     const running = runWorkload(spec, region, {
       onProgress: (done, total) => {
@@ -285,15 +320,17 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     const run = await running;
     const wallMs = performance.now() - t0;
     sampler.stop();
-    const snap1 = readSystemSnapshot();
-    const usage = diffProcessUsage(usage0, readProcessUsage());
-    const counters1 = await readBalloonCounters(sysfsDir);
-    const signals = (kernel?.isAddonAvailable() ? kernel.balloonSignalCount() : 0) - signals0;
+    // Let the answer in progress (and any call past its deadline) finish before the
+    // counters are read, so that the agent's and the kernel's accounts cover the same calls.
     scanLoop?.stop();
     if (controller !== undefined) {
       await controller.whenIdle();
       if (controller.lastError !== undefined) agentErrors.push(`controller: ${msg(controller.lastError)}`);
     }
+    const snap1 = readSystemSnapshot();
+    const usage = diffProcessUsage(usage0, readProcessUsage());
+    const counters1 = await readBalloonCounters(sysfsDir);
+    const signals = (kernel?.isAddonAvailable() ? kernel.balloonSignalCount() : 0) - signals0;
     if (sampler.error !== undefined) agentErrors.push(`free-memory sampler: ${msg(sampler.error)}`);
     const delta = diffSnapshots(snap0, snap1);
     const stats = controller?.stats ?? null;
@@ -328,6 +365,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       pagesRequested: stats?.pagesRequested ?? 0,
       pagesFreed: stats?.pagesFreed ?? 0,
       controller: stats === null ? null : { ...stats },
+      answers,
       scans: scanLoop?.scans ?? null,
       agentErrors,
       integrity: run.integrity,

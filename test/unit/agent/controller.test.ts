@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessHistory } from '../../../src/agent/access-history.js';
-import { BalloonController, splitIntoCalls } from '../../../src/agent/controller.js';
+import { BalloonController, splitIntoCalls, type AnswerRecord } from '../../../src/agent/controller.js';
 import type { BalloonSignal, KernelPort, ProfilerPort, SwapOutResult } from '../../../src/agent/kernel-port.js';
 import { PageState, type ByteRange, type PageRange } from '../../../src/agent/page-state.js';
 import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
@@ -88,6 +88,18 @@ describe('BalloonController', () => {
     expect(kernel.unregistered).toBe(1);
   });
 
+  it('reports each answer with the signal it answered, its calls and the pages it freed', async () => {
+    const answers: AnswerRecord[] = [];
+    const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0, maxPagesPerCall: 16, onAnswer: (a) => answers.push(a) });
+    await controller.start();
+    kernel.skipPerCall = 1;
+    kernel.emit({ pagesWanted: 40, freePages: 77 });
+    await controller.whenIdle();
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ pagesWanted: 40, freePagesAtSignal: 77, swapOutCalls: 3, pagesFreed: 37 });
+    expect(answers[0]!.endedAt).toBeGreaterThanOrEqual(answers[0]!.startedAt);
+  });
+
   it('answers a signal with pagesWanted + hysteresis, split into calls of at most maxPagesPerCall pages', async () => {
     const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0.1, maxPagesPerCall: 32, swapOutFlags: 1 });
     await controller.start();
@@ -128,9 +140,29 @@ describe('BalloonController', () => {
     expect(kernel.calls.map((c) => c.at - t0)).toEqual([0, 30, 60, 90]);
     expect(controller.stats.deadlineMisses).toBe(1);
     expect(controller.stats.pagesFreed).toBe(30);
+    let idle = false;
+    void controller.whenIdle().then(() => (idle = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(idle, 'whenIdle waits for the late call').toBe(false);
     await vi.advanceTimersByTimeAsync(20);
     expect(controller.stats.pagesFreed).toBe(40);
+    expect(idle).toBe(true);
     expect(kernel.calls).toHaveLength(4);
+  });
+
+  it('still sends the first call when choosing the victims took the whole deadline', async () => {
+    const slow = new FifoPolicy();
+    const select = slow.selectVictims.bind(slow);
+    slow.selectVictims = (state, pages) => {
+      vi.advanceTimersByTime(500); // the policy alone outlives the 100 ms deadline
+      return select(state, pages);
+    };
+    const controller = new BalloonController(kernel, profiler, { policy: slow, hysteresisFraction: 0, maxPagesPerCall: 10, deadlineMs: 100 });
+    await controller.start();
+    kernel.emit({ pagesWanted: 30, freePages: 0 });
+    await controller.whenIdle();
+    expect(kernel.calls).toHaveLength(1);
+    expect(controller.stats).toMatchObject({ swapOutCalls: 1, pagesFreed: 10, deadlineMisses: 2 });
   });
 
   it('uses a per-signal deadline when the kernel gives one', async () => {

@@ -59,7 +59,7 @@ const RUN_FIELDS = [
   'workload', 'policy', 'region', 'sizeBytes', 'pages', 'passes', 'seed', 'references', 'thresholdBytes', 'thresholdSource',
   'wallMs', 'runMs', 'verifyMs', 'cpu', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
   'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'freeMemory', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
-  'pagesFreed', 'controller', 'scans', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
+  'pagesFreed', 'controller', 'answers', 'scans', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
 ].sort();
 
 describe('balloon run', { timeout: 120_000 }, () => {
