@@ -11,8 +11,30 @@ import { oneLine, UsageError } from './errors.js';
 import { formatRun, formatSimulate } from './format.js';
 import { executeRun, planRun, RUN_POLICY_NAMES, type RunCliOptions } from './run.js';
 import { runSimulate, type SimulateCliOptions } from './simulate.js';
+import { ExperimentError, runExperiment } from '../experiment/index.js';
+import { writeReport } from '../report/index.js';
 
 const workloadHelp = `workload: ${WORKLOAD_NAMES.join(', ')}`;
+
+interface ExperimentCliOptions {
+  workloads?: string;
+  policies?: string;
+  repetitions?: string;
+  config?: string;
+  size?: string;
+  threshold?: string;
+  passes?: string;
+  seed?: string;
+  timeout?: string;
+  sampleMs?: string;
+  target: string;
+  identity?: string;
+  knownHosts?: string;
+  guestDir?: string;
+  out: string;
+  simulate: boolean;
+  simulatePolicies?: boolean;
+}
 
 function json(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
@@ -67,6 +89,89 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
       io.out(`${opts.json ? json(out) : formatSimulate(out)}\n`);
     });
 
+  program
+    .command('experiment')
+    .description('run a matrix of workloads x policies x repetitions in the VM (or a loopback ssh guest) and write results/<timestamp>/')
+    .option('-w, --workloads <list>', `comma-separated workloads: ${WORKLOAD_NAMES.join(', ')}`)
+    .option('-p, --policies <list>', `comma-separated policies (default all): ${RUN_POLICY_NAMES.join(', ')}`)
+    .option('-r, --repetitions <n>', 'runs of every workload/policy pair (default 1)')
+    .option('--config <file>', 'JSON file with any of: workloads, policies, repetitions, size, threshold, passes, seed, timeout, sampleMs (options given here win)')
+    .option('--size <size>', 'region size of every run (default: balloon run\'s default for the guest\'s memory)')
+    .option('--threshold <size>', 'balloon threshold of every run (default: the guest\'s sysfs value)')
+    .option('--passes <n>', 'passes over the region (default: each workload\'s)')
+    .option('--seed <n>', 'seed of the random workloads (default 1; the same for every repetition)')
+    .option('--timeout <seconds>', 'per-run timeout; a run that takes longer is stopped and recorded as failed (default 1800)')
+    .option('--sample-ms <ms>', 'free-memory sampling period of the runs')
+    .option('--target <target>', 'vm, vm:INSTANCE (a VM of this checkout, from npm run vm:up) or ssh://USER@127.0.0.1:PORT (loopback only)', 'vm')
+    .option('--identity <file>', 'ssh private key for an ssh:// target (vagrant ssh-config: IdentityFile)')
+    .option('--known-hosts <file>', 'known_hosts file to check an ssh:// target\'s host key against (default: not checked, as vagrant does)')
+    .option('--guest-dir <dir>', 'where the checkout is copied in an ssh:// guest (default ~/app-balloon)')
+    .option('--out <dir>', 'parent directory of the results', 'results')
+    .option('--no-simulate', 'do not simulate the MIN bound on the host')
+    .option('--simulate-policies', 'also simulate every agent policy (minutes per workload at full size)')
+    .addHelpText('after', `
+Runs \`balloon run --json\` for every cell over ssh (as root; with sudo -n for another ssh user), one
+after the other, and writes results/<timestamp>/: runs.json (every result), runs.csv (one row per run),
+meta.json (host and guest uname, guest /proc/cmdline, balloon tunables, the matrix, times) and
+simulate.json (MIN's swap-ins on each workload's reference string). A crash, a timeout or output that is
+not a result is recorded as a failed run and the matrix goes on. Ctrl-C stops after writing what is done
+(meta.json says "interrupted"; exit code 130). Then: balloon report results/<timestamp>.
+
+Examples:
+  balloon experiment -w course,zipf -r 3 --size 2560M --threshold 512M
+  balloon experiment --config matrix.json --target ssh://vagrant@127.0.0.1:2222 --identity .vagrant/machines/default/libvirt/private_key`)
+    .action(async (opts: ExperimentCliOptions) => {
+      const abort = new AbortController();
+      let sigints = 0;
+      const onSigint = (): void => {
+        sigints++;
+        if (sigints > 1) process.exit(130);
+        io.err('\nballoon: interrupted: finishing the results directory (Ctrl-C again to quit at once)\n');
+        abort.abort(new Error('SIGINT'));
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const outcome = await runExperiment(
+          {
+            matrix: {
+              ...(opts.workloads !== undefined ? { workloads: opts.workloads } : {}),
+              ...(opts.policies !== undefined ? { policies: opts.policies } : {}),
+              ...(opts.repetitions !== undefined ? { repetitions: opts.repetitions } : {}),
+              ...(opts.size !== undefined ? { size: opts.size } : {}),
+              ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+              ...(opts.passes !== undefined ? { passes: opts.passes } : {}),
+              ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+              ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+              ...(opts.sampleMs !== undefined ? { sampleMs: opts.sampleMs } : {}),
+            },
+            ...(opts.config !== undefined ? { config: opts.config } : {}),
+            target: opts.target,
+            ...(opts.identity !== undefined ? { identity: opts.identity } : {}),
+            ...(opts.knownHosts !== undefined ? { knownHosts: opts.knownHosts } : {}),
+            ...(opts.guestDir !== undefined ? { guestDir: opts.guestDir } : {}),
+            out: opts.out,
+            simulate: opts.simulate,
+            simulatePolicies: opts.simulatePolicies === true,
+          },
+          { stderr: process.stderr, signal: abort.signal, argv: process.argv.slice(2) },
+        );
+        if (outcome.dir !== null) io.out(`${outcome.dir}\n`);
+        process.exitCode = outcome.interrupted ? 130 : outcome.failed > 0 ? 1 : 0;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+
+  program
+    .command('report')
+    .description('write report.html (self-contained, with SVG plots) and report.md from a results directory of balloon experiment')
+    .argument('<results-dir>', 'a results/<timestamp> directory')
+    .option('--out <dir>', 'write the report files here instead of into the results directory')
+    .action(async (dir: string, opts: { out?: string }) => {
+      const files = await writeReport(dir, opts.out !== undefined ? { out: opts.out } : {});
+      io.out(`${files.html}\n${files.markdown}\n`);
+    });
+
   return program;
 }
 
@@ -85,6 +190,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (err instanceof UsageError || err instanceof WorkloadArgumentError) {
       io.err(`balloon: error: ${oneLine(err)}\n`);
       return 2;
+    }
+    if (err instanceof ExperimentError) {
+      io.err(`balloon: ${oneLine(err)}\n`);
+      return 1;
     }
     io.err(`balloon: ${oneLine(err)}\n`);
     return 1;

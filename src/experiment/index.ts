@@ -1,0 +1,181 @@
+/**
+ * `balloon experiment`: plan the matrix, reach the target, check the sizes
+ * against the guest, simulate the MIN bound, run every cell over ssh and
+ * write results/<timestamp>/ as it goes.
+ */
+import { access } from 'node:fs/promises';
+import { execa } from 'execa';
+import { UsageError } from '../cli/errors.js';
+import { simulateBound, type SimulateFile, type WorkloadBound } from './bound.js';
+import { guestCommand, runArgs, SSH_GRACE_SECONDS, targetExecutor, type CellExecutor } from './cell.js';
+import { matrixCells, mergeInputs, planMatrix, readMatrixConfig, type ExperimentMatrix, type MatrixInput } from './matrix.js';
+import { planScale, readGuestInfo, type GuestInfo, type RunScale } from './preflight.js';
+import { Progress, type ProgressStream } from './progress.js';
+import { runMatrix } from './runner.js';
+import { ExperimentError, openTarget, parseTarget, type Target, type TargetOptions, type TargetSpec } from './target.js';
+import { ResultsWriter } from './writers.js';
+
+export { ExperimentError } from './target.js';
+export type { RunRecord } from './cell.js';
+export type { ExperimentMatrix } from './matrix.js';
+
+export interface ExperimentOptions {
+  matrix: MatrixInput;
+  /** JSON config file; command-line values win. */
+  config?: string;
+  target: string;
+  identity?: string;
+  knownHosts?: string;
+  guestDir?: string;
+  /** Parent of the results/<timestamp>/ directory. */
+  out: string;
+  /** Simulate MIN for each workload (default true). */
+  simulate?: boolean;
+  /** Also simulate every agent policy (slow at full scale). */
+  simulatePolicies?: boolean;
+}
+
+export interface ExperimentDeps {
+  stderr: ProgressStream;
+  /** Aborted on SIGINT. */
+  signal?: AbortSignal;
+  /** Tests: a fake target instead of ssh. */
+  openTarget?: (spec: TargetSpec, options: TargetOptions) => Promise<Target>;
+  /** Tests: a fake executor for the cells (default: balloon run over the target). */
+  executor?: CellExecutor;
+  hostUname?: () => Promise<string>;
+  now?: () => number;
+  argv?: readonly string[];
+}
+
+export interface ExperimentMeta {
+  status: 'running' | 'complete' | 'interrupted';
+  startedAt: string;
+  endedAt: string | null;
+  argv: readonly string[];
+  host: { uname: string; node: string };
+  target: { label: string; spec: TargetSpec; guestDir: string };
+  guest: GuestInfo;
+  matrix: ExperimentMatrix;
+  scale: RunScale;
+  cells: number;
+  runs: { done: number; ok: number; failed: number };
+  /** How a run is invoked in the guest (for the first cell). */
+  exampleCommand: string;
+}
+
+export interface ExperimentOutcome {
+  dir: string | null;
+  interrupted: boolean;
+  ok: number;
+  failed: number;
+}
+
+async function defaultHostUname(): Promise<string> {
+  const r = await execa('uname', ['-a'], { reject: false });
+  return String(r.stdout ?? '').trim();
+}
+
+export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps): Promise<ExperimentOutcome> {
+  const now = deps.now ?? Date.now;
+  const signal = deps.signal ?? new AbortController().signal;
+  const note = (text: string): void => void deps.stderr.write(`balloon: ${text}\n`);
+
+  // Everything that can be checked without the guest.
+  const fromFile = o.config === undefined ? {} : await readMatrixConfig(o.config);
+  const matrix = planMatrix(mergeInputs(fromFile, o.matrix));
+  const spec = parseTarget(o.target);
+  if (spec.kind === 'vm' && (o.identity !== undefined || o.knownHosts !== undefined)) {
+    throw new UsageError('--identity and --known-hosts are for ssh:// targets; the VM uses the checkout\'s own key');
+  }
+  if (o.identity !== undefined) {
+    await access(o.identity).catch(() => {
+      throw new UsageError(`--identity ${o.identity}: no such file`);
+    });
+  }
+  const cells = matrixCells(matrix);
+
+  // The guest: reachable, big enough, with the checkout.
+  const target = await (deps.openTarget ?? openTarget)(spec, {
+    ...(o.identity !== undefined ? { identity: o.identity } : {}),
+    ...(o.knownHosts !== undefined ? { knownHosts: o.knownHosts } : {}),
+    ...(o.guestDir !== undefined ? { guestDir: o.guestDir } : {}),
+  });
+  note(`target ${target.label}`);
+  let guest = await readGuestInfo(target);
+  const scale = planScale(matrix, guest);
+  if (!guest.hasProject) {
+    if (spec.kind === 'vm') throw new ExperimentError(`the checkout is not at ${target.guestDir} in the VM (it is shared there by vm:up); restart it with npm run vm:down && npm run vm:up`);
+    await target.prepare(note);
+    guest = await readGuestInfo(target);
+    if (!guest.hasProject) throw new ExperimentError(`the checkout is still not at ${target.guestDir} in the guest after copying it`);
+  }
+  if (guest.balloon === null && matrix.policies.some((p) => p !== 'kernel')) {
+    note(`warning: the guest has no /sys/kernel/mm/balloon (kernel ${guest.uname.split(' ')[2] ?? '?'}): agent policies will fail; boot the patched kernel`);
+  }
+  if (signal.aborted) return { dir: null, interrupted: true, ok: 0, failed: 0 };
+
+  const startedAt = new Date(now());
+  const writer = await ResultsWriter.create(o.out, startedAt);
+  note(`results in ${writer.dir}`);
+  const meta: ExperimentMeta = {
+    status: 'running',
+    startedAt: startedAt.toISOString(),
+    endedAt: null,
+    argv: deps.argv ?? [],
+    host: { uname: await (deps.hostUname ?? defaultHostUname)(), node: process.version },
+    target: { label: target.label, spec, guestDir: target.guestDir },
+    guest,
+    matrix,
+    scale,
+    cells: cells.length,
+    runs: { done: 0, ok: 0, failed: 0 },
+    exampleCommand: cells[0] === undefined ? '' : guestCommand(target, runArgs(cells[0], matrix, scale), matrix.timeoutSeconds),
+  };
+  await writer.writeMeta(meta);
+
+  if (o.simulate !== false) {
+    const bounds: WorkloadBound[] = [];
+    for (const w of matrix.workloads) {
+      if (signal.aborted) break;
+      note(`simulating ${w} (${scale.pages} pages in ${scale.simulatedMemoryPages} pages of memory) for the MIN bound`);
+      bounds.push(simulateBound(w, matrix, scale, o.simulatePolicies === true));
+      const file: SimulateFile = {
+        memoryPages: scale.simulatedMemoryPages,
+        note: 'reference strings replayed on the host; memory = guest MemAvailable - threshold; swap-ins are pages read back from swap',
+        workloads: bounds,
+      };
+      await writer.writeSimulate(file);
+    }
+  }
+
+  const progress = new Progress(deps.stderr, cells.length, now);
+  const execute = deps.executor ?? targetExecutor(target, matrix, scale);
+  let outcome;
+  try {
+    outcome = await runMatrix({
+      cells,
+      execute,
+      describe: (cell) => guestCommand(target, runArgs(cell, matrix, scale), matrix.timeoutSeconds),
+      timeoutMs: (matrix.timeoutSeconds + SSH_GRACE_SECONDS) * 1000,
+      graceMs: 5000,
+      signal,
+      now,
+      onRecord: async (r) => {
+        meta.runs.done++;
+        if (r.status === 'ok') meta.runs.ok++;
+        else meta.runs.failed++;
+        await writer.addRun(r);
+        await writer.writeMeta(meta);
+      },
+      hooks: { start: (c) => progress.start(c), finish: (r) => progress.finish(r) },
+    });
+  } finally {
+    progress.stop();
+  }
+  meta.status = outcome.interrupted ? 'interrupted' : 'complete';
+  meta.endedAt = new Date(now()).toISOString();
+  await writer.writeMeta(meta);
+  note(`${meta.runs.ok} ok, ${meta.runs.failed} failed of ${cells.length} runs${outcome.interrupted ? ' (interrupted)' : ''}; results in ${writer.dir}`);
+  return { dir: writer.dir, interrupted: outcome.interrupted, ok: meta.runs.ok, failed: meta.runs.failed };
+}

@@ -1,0 +1,167 @@
+/**
+ * Where the experiment runs: the harness VM (`vm`, `vm:NAME`) or any ssh
+ * destination on this machine's loopback interface (`ssh://user@127.0.0.1:PORT`,
+ * for example a Vagrant box; see `vagrant ssh-config`). Commands go over ssh.
+ */
+import { execa } from 'execa';
+import { sshOptions, vmStatus } from '../harness/vm.js';
+import { projectRoot } from '../harness/paths.js';
+import { UsageError } from '../cli/errors.js';
+
+/** A failure of the target itself (not reachable, not running): exit code 1. */
+export class ExperimentError extends Error {
+  override name = 'ExperimentError';
+}
+
+export type TargetSpec =
+  | { kind: 'vm'; instance: string }
+  | { kind: 'ssh'; user: string; host: string; port: number };
+
+/** Where the harness VM sees this checkout (shared read-only). */
+export const VM_GUEST_DIR = '/opt/app-balloon';
+/** Default directory, relative to the login's home, for a copied checkout (not /tmp: it may be RAM). */
+export const DEFAULT_SSH_GUEST_DIR = 'app-balloon';
+/** Left out when the checkout is copied into a guest. */
+export const COPY_EXCLUDES = ['.git', '.vm', 'results'] as const;
+
+/** Loopback only: our network rule allows no other destination. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+export function parseTarget(text: string): TargetSpec {
+  const t = text.trim();
+  if (t === 'vm') return { kind: 'vm', instance: 'vm' };
+  const vm = /^vm:(.*)$/.exec(t);
+  if (vm) {
+    const instance = vm[1]!;
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(instance)) throw new UsageError(`--target ${text}: "${instance}" is not a VM instance name`);
+    return { kind: 'vm', instance };
+  }
+  if (t.startsWith('ssh://')) {
+    const m = /^ssh:\/\/([^@/:\s]+)@(\[[^\]]+\]|[^:/\s]+)(?::(\d+))?\/?$/.exec(t);
+    if (!m) throw new UsageError(`--target ${text}: expected ssh://USER@127.0.0.1:PORT`);
+    const [, user, host, portText] = m as unknown as [string, string, string, string | undefined];
+    const port = portText === undefined ? 22 : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--target ${text}: port must be 1-65535`);
+    if (!isLoopbackHost(host)) {
+      throw new UsageError(`--target ${text}: only loopback destinations (127.0.0.1, localhost) are allowed; forward the guest's ssh port to 127.0.0.1 (as vagrant and vm:up do)`);
+    }
+    return { kind: 'ssh', user, host: host.replace(/^\[(.*)\]$/, '$1'), port };
+  }
+  throw new UsageError(`--target ${text}: expected vm, vm:INSTANCE or ssh://USER@127.0.0.1:PORT`);
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A command's end, whatever it was. */
+export interface ExecOutcome {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Stopped through the abort signal. */
+  canceled: boolean;
+  durationMs: number;
+}
+
+export interface Target {
+  /** For messages and meta.json. */
+  label: string;
+  spec: TargetSpec;
+  /** The checkout's directory in the guest. */
+  guestDir: string;
+  /** Commands run as root (else `sudo -n` is put before balloon run). */
+  asRoot: boolean;
+  /** Runs a shell command line in the guest. */
+  exec(command: string, options?: ExecOptions): Promise<ExecOutcome>;
+  /** Brings the checkout into the guest (nothing to do for the harness VM). */
+  prepare(log: (line: string) => void): Promise<void>;
+}
+
+/** Quotes one word for the guest's shell. */
+export const shQuote = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+async function sshCommand(args: readonly string[], command: string, options: ExecOptions): Promise<ExecOutcome> {
+  const t0 = performance.now();
+  const r = await execa('ssh', [...args, '--', command], {
+    reject: false,
+    stdin: 'ignore',
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+    ...(options.signal !== undefined ? { cancelSignal: options.signal } : {}),
+    forceKillAfterDelay: 5000,
+  });
+  return {
+    exitCode: r.exitCode ?? null,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    timedOut: r.timedOut === true,
+    canceled: r.isCanceled === true,
+    durationMs: performance.now() - t0,
+  };
+}
+
+/** The ssh options for a loopback destination that is not the harness VM. */
+export function sshDestinationArgs(spec: Extract<TargetSpec, { kind: 'ssh' }>, identity?: string, knownHosts?: string): string[] {
+  const args = ['-p', String(spec.port), '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', '-o', 'ServerAliveInterval=15', '-o', 'LogLevel=ERROR'];
+  if (identity !== undefined) args.push('-i', identity, '-o', 'IdentitiesOnly=yes');
+  // A loopback forward's host key changes with every box; without a known_hosts file it is not recorded (as vagrant does).
+  if (knownHosts !== undefined) args.push('-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`);
+  else args.push('-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null');
+  args.push(`${spec.user}@${spec.host}`);
+  return args;
+}
+
+export interface TargetOptions {
+  identity?: string;
+  knownHosts?: string;
+  guestDir?: string;
+}
+
+export async function openTarget(spec: TargetSpec, options: TargetOptions = {}): Promise<Target> {
+  if (spec.kind === 'vm') {
+    const status = await vmStatus(spec.instance);
+    if (!status.running || status.state === undefined) {
+      throw new ExperimentError(`VM not running: npm run vm:up${spec.instance === 'vm' ? '' : ` (no running instance "${spec.instance}" in this checkout)`}`);
+    }
+    const state = status.state;
+    const args = [...sshOptions(state), 'root@127.0.0.1'];
+    return {
+      label: `vm:${spec.instance} (ssh 127.0.0.1:${state.port})`,
+      spec,
+      guestDir: VM_GUEST_DIR,
+      asRoot: true,
+      exec: (command, o = {}) => sshCommand(args, command, o),
+      prepare: async () => undefined,
+    };
+  }
+  const args = sshDestinationArgs(spec, options.identity, options.knownHosts);
+  const guestDir = options.guestDir ?? DEFAULT_SSH_GUEST_DIR;
+  return {
+    label: `ssh://${spec.user}@${spec.host}:${spec.port}`,
+    spec,
+    guestDir,
+    asRoot: spec.user === 'root',
+    exec: (command, o = {}) => sshCommand(args, command, o),
+    prepare: async (log) => {
+      log(`copying the checkout to ${guestDir} in the guest (without ${COPY_EXCLUDES.join(', ')})`);
+      const excludes = COPY_EXCLUDES.map((e) => `--exclude=./${e}`);
+      const unpack = `mkdir -p ${shQuote(guestDir)} && tar -C ${shQuote(guestDir)} -xzf -`;
+      let why: string | null = null;
+      try {
+        const r = await execa('tar', ['-C', projectRoot, ...excludes, '-czf', '-', '.'], { reject: false })
+          .pipe('ssh', [...args, '--', unpack], { reject: false, timeout: 30 * 60_000 });
+        if (r.exitCode !== 0) why = `exit ${r.exitCode}: ${String(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`;
+      } catch (err) {
+        why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+      }
+      if (why !== null) throw new ExperimentError(`copying the checkout to ${label(spec)}:${guestDir} failed (${why})`);
+    },
+  };
+}
+
+const label = (spec: TargetSpec): string => (spec.kind === 'vm' ? `vm:${spec.instance}` : `${spec.user}@${spec.host}:${spec.port}`);

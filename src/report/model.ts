@@ -1,0 +1,57 @@
+/** What a report shows, computed once for the Markdown and the HTML. */
+import path from 'node:path';
+import { WORKLOAD_DESCRIPTIONS, isWorkloadName } from '../workloads/index.js';
+import type { RunRecord } from '../experiment/cell.js';
+import type { ResultsData } from './load.js';
+import { failures, summarize, type WorkloadSummary } from './summary.js';
+import { fmtBytes } from './format.js';
+
+export interface ReportModel {
+  title: string;
+  status: string;
+  /** Label / value pairs about the set-up. */
+  setup: [string, string][];
+  tunables: [string, string][];
+  workloads: (WorkloadSummary & { description: string })[];
+  failures: RunRecord[];
+  generatedAt: string;
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+export function buildModel(data: ResultsData, generatedAt = new Date()): ReportModel {
+  const m = data.meta ?? {};
+  const matrix = m.matrix;
+  const setup: [string, string][] = [];
+  const add = (k: string, v: string | undefined | null): void => {
+    if (v !== undefined && v !== null && v !== '') setup.push([k, v]);
+  };
+  add('started', m.startedAt);
+  add('ended', m.endedAt ?? (m.status === 'running' ? 'still running (or killed)' : undefined));
+  add('host', m.host?.uname);
+  add('target', m.target?.label);
+  add('guest kernel', m.guest?.uname);
+  add('guest command line', m.guest?.cmdline);
+  if (m.guest) add('guest memory', `${fmtBytes(m.guest.memTotalBytes)} RAM + ${fmtBytes(m.guest.swapTotalBytes)} swap`);
+  if (m.scale) {
+    add('workload size', `${fmtBytes(m.scale.sizeBytes)} (${m.scale.pages.toLocaleString('en-US')} pages)`);
+    add('threshold', `${fmtBytes(m.scale.thresholdBytes)} (${m.scale.thresholdSource})`);
+  }
+  if (matrix) {
+    add('matrix', `${matrix.workloads.length} workloads × ${matrix.policies.length} policies × ${matrix.repetitions} repetitions; timeout ${matrix.timeoutSeconds} s per run`);
+  }
+  if (data.simulate) add('MIN bound', `simulated on the host with ${data.simulate.memoryPages.toLocaleString('en-US')} pages of memory (${data.simulate.note})`);
+  const tunables = Object.entries(m.guest?.balloon?.tunables ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const total = data.runs.length;
+  const failed = data.runs.filter((r) => r.status !== 'ok').length;
+  const status = `${m.status ?? 'unknown'}: ${total - failed} ok, ${failed} failed${m.cells !== undefined ? ` of ${m.cells} planned` : ''}`;
+  return {
+    title: `Balloon experiment ${path.basename(path.resolve(data.dir))}`,
+    status,
+    setup,
+    tunables,
+    workloads: summarize(data).map((w) => ({ ...w, description: isWorkloadName(w.workload) ? capitalize(WORKLOAD_DESCRIPTIONS[w.workload]) : '' })),
+    failures: failures(data),
+    generatedAt: generatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The report as a browser shows it: headless Debian chromium renders the
+ * fixture's report.html from disk (no network: only file:// and inline SVG).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport } from '../../../src/report/index.js';
+import { fixtureCopy } from './fixture.js';
+import { chromium, pngSize, requireChromium } from '../../support/chromium.js';
+
+const dir = fixtureCopy('balloon-browser-');
+const profile = mkdtempSync(path.join(os.tmpdir(), 'balloon-chromium-'));
+afterAll(() => {
+  rmSync(path.dirname(dir), { recursive: true, force: true });
+  rmSync(profile, { recursive: true, force: true });
+});
+
+describe('report.html in headless chromium', { timeout: 120_000 }, () => {
+  let url = '';
+  beforeAll(async () => {
+    requireChromium();
+    const files = await writeReport(dir);
+    url = pathToFileURL(files.html).href;
+  });
+
+  it('takes a non-trivial screenshot', async () => {
+    const png = path.join(path.dirname(dir), 'report.png');
+    const r = await chromium(profile, `--screenshot=${png}`, '--window-size=1280,2000', url);
+    expect(existsSync(png), `no screenshot; chromium exited ${r.exitCode}: ${r.stderr.slice(-2000)}`).toBe(true);
+    expect(pngSize(readFileSync(png))).toEqual({ width: 1280, height: 2000 });
+    // A blank or unstyled page compresses to a few KiB; tables, text and charts do not.
+    expect(statSync(png).size).toBeGreaterThan(60_000);
+  });
+
+  it('parses the tables and every inline SVG chart', async () => {
+    const r = await chromium(profile, '--dump-dom', url);
+    expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
+    const dom = r.stdout;
+    expect(dom.match(/<svg\b/g)).toHaveLength(8);
+    expect(dom.match(/<table>/g)).toHaveLength(2);
+    expect(dom).toContain('class="mark-rect role-mark'); // bars and heatmap cells
+    expect(dom).toContain('class="mark-line role-mark'); // the free-memory lines
+    expect(dom).toContain('Belady');
+  });
+});

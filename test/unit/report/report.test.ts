@@ -1,0 +1,139 @@
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heatmapChart, swapIoChart, thin } from '../../../src/report/charts.js';
+import { referenceHeatmap } from '../../../src/report/heatmap.js';
+import { writeReport } from '../../../src/report/index.js';
+import { loadResults } from '../../../src/report/load.js';
+import { renderSvg } from '../../../src/report/render.js';
+import { median, policyOrder, ratio, summarize } from '../../../src/report/summary.js';
+import { makeSpec } from '../../../src/workloads/index.js';
+import { fixtureCopy, FIXTURE_DIR, root } from './fixture.js';
+
+const dir = fixtureCopy('balloon-report-');
+afterAll(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+describe('summary', () => {
+  it('computes medians and ratios', () => {
+    expect([median([]), median([3, 1, 2]), median([4, 1, 3, 2])]).toEqual([null, 2, 2.5]);
+    expect([ratio(2, 4), ratio(0, 0), ratio(1, 0), ratio(null, 1)]).toEqual([0.5, 1, null, null]);
+    expect(policyOrder(['balloon', 'zzz', 'kernel', 'fifo'])).toEqual(['kernel', 'fifo', 'balloon', 'zzz']);
+  });
+
+  it('summarizes the fixture per workload and policy', async () => {
+    const data = await loadResults(FIXTURE_DIR);
+    const [course, zipf] = summarize(data);
+    expect(course!.workload).toBe('course');
+    expect(course!.policies.map((p) => [p.policy, p.ok, p.failed])).toEqual([['kernel', 2, 0], ['fifo', 2, 0], ['lru-approx', 1, 1], ['balloon', 2, 0]]);
+    const kernel = course!.policies[0]!;
+    const runs = data.runs.filter((r) => r.workload === 'course' && r.policy === 'kernel').map((r) => r.result!.pswpin);
+    expect(kernel.swapIns).toBe((runs[0]! + runs[1]!) / 2);
+    expect(kernel.swapInsVsKernel).toBe(1);
+    expect(course!.policies[3]!.swapInsVsMin).toBeCloseTo(course!.policies[3]!.swapIns! / course!.bound!.minSwapIns);
+    expect(zipf!.policies.find((p) => p.policy === 'fifo')).toMatchObject({ ok: 1, failed: 1 });
+  });
+
+  it('refuses a directory without runs.json', async () => {
+    await expect(loadResults(root)).rejects.toThrow(/is not a results directory of balloon experiment \(no runs\.json\)/);
+  });
+});
+
+describe('charts', () => {
+  it('bins the reference string into a heatmap', () => {
+    const spec = makeSpec('sweep', 256, 2);
+    const h = referenceHeatmap(spec, 8, 4)!;
+    expect(h.source).toBe('reference-string');
+    expect(h.cells.reduce((a, c) => a + c.count, 0)).toBe(512);
+    expect(h.cells.every((c) => c.t1 > c.t0 && c.a1 > c.a0)).toBe(true);
+  });
+
+  it('thins long series but keeps the last point', () => {
+    const t = thin([...Array(1000).keys()], 10);
+    expect(t).toHaveLength(11);
+    expect(t.at(-1)).toBe(999);
+  });
+
+  it('renders a Vega-Lite spec to inline SVG without namespace URLs', async () => {
+    const data = await loadResults(FIXTURE_DIR);
+    const svg = await renderSvg(swapIoChart(summarize(data)[0]!));
+    expect(svg.startsWith('<svg role="img"')).toBe(true);
+    expect(svg).not.toMatch(/https?:/);
+    expect(svg).toContain('Swap I/O per policy');
+    const heat = await renderSvg(heatmapChart(referenceHeatmap(makeSpec('zipf', 64, 1), 4, 4)!));
+    expect(heat).toContain('reference-string heatmap');
+  });
+});
+
+describe('balloon report on the fixture', { timeout: 60_000 }, () => {
+  let html = '';
+  let md = '';
+  beforeAll(async () => {
+    const files = await writeReport(dir, { now: new Date('2025-01-16T00:00:00Z') });
+    expect(files).toEqual({ html: path.join(dir, 'report.html'), markdown: path.join(dir, 'report.md') });
+    html = readFileSync(files.html, 'utf8');
+    md = readFileSync(files.markdown, 'utf8');
+  });
+
+  it('has a table per workload with every policy and the MIN row', () => {
+    expect(html.match(/<table>/g)).toHaveLength(2);
+    for (const w of ['course', 'zipf']) expect(html).toContain(`<h2>${w}</h2>`);
+    for (const h of ['runs ok/failed', 'swap-ins', 'swap-outs', 'runtime', 'signals', 'swap-out calls', 'threshold deficit (MiB·s)', 'swap-ins vs kernel', 'swap-ins vs MIN']) {
+      expect(html).toContain(`<th scope="col">${h}</th>`);
+    }
+    expect(html.match(/<td>MIN \(simulated\)<\/td>/g)).toHaveLength(2);
+    expect(html).toContain('<tr class="baseline"><td>kernel</td><td>2/0</td>');
+    expect(html).toContain('complete: 14 ok, 2 failed of 16 planned');
+  });
+
+  it('inlines an SVG per chart: swap I/O, runtime, free memory, heatmap for each workload', () => {
+    expect(html.match(/<svg\b/g)).toHaveLength(8);
+    expect(html.match(/<\/svg>/g)).toHaveLength(8);
+    expect(html).toContain('Free memory over time');
+    expect(html).toContain('Reference-string heatmap');
+    expect(html).toMatch(/class="mark-symbol role-mark/); // the answers' point marks
+  });
+
+  it('is self-contained: no URL, no script, nothing loaded', () => {
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=|\bhref=|@import|url\((?!#)/i);
+    // Every local reference (clip paths) points at an id defined once in the page.
+    const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const [, ref] of html.matchAll(/url\(#([^)]+)\)/g)) expect(ids).toContain(ref);
+  });
+
+  it('lists the failed runs with their stderr', () => {
+    expect(html).toContain('<h2>Failed runs</h2>');
+    expect(html).toContain('swap-out failed: EINVAL (range not owned)');
+    expect(html).toMatch(/<strong>timeout<\/strong>/);
+  });
+
+  it('writes the same tables as Markdown', () => {
+    expect(md).toMatch(/^# Balloon experiment 2025-01-15T10-00-00Z$/m);
+    expect(md).toContain('| policy | runs ok/failed | swap-ins | swap-outs | runtime | signals | swap-out calls | threshold deficit (MiB·s) | swap-ins vs kernel | swap-ins vs MIN | runtime vs kernel |');
+    expect(md).toContain('| --- | ---: | ---: |');
+    expect(md).toMatch(/^\| kernel \| 2\/0 \| [\d,]+ \| [\d,]+ \| [\d.]+ s \| 0 \| 0 \| [\d.]+ \| 1\.00× \| [\d.]+× \| 1\.00× \|$/m);
+    expect(md).toMatch(/^\| lru-approx \| 1\/1 \|/m);
+    expect(md).toMatch(/^\| MIN \(simulated\) \| – \| 5,121 \|/m);
+    expect(md).toContain('## Failed runs');
+    expect(md).not.toMatch(/https?:\/\//);
+  });
+});
+
+describe('balloon report command', { timeout: 60_000 }, () => {
+  it('writes into --out and prints the paths', async () => {
+    const out = path.join(path.dirname(dir), 'out');
+    await import('node:fs/promises').then((fs) => fs.mkdir(out));
+    const r = await execa('node', ['bin/balloon.js', 'report', dir, '--out', out], { cwd: root, reject: false });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([path.join(out, 'report.html'), path.join(out, 'report.md')]);
+  });
+
+  it('exits 2 with one line for a directory that is not a results directory', async () => {
+    const r = await execa('node', ['bin/balloon.js', 'report', path.join(root, 'src')], { cwd: root, reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^balloon: error: .*src is not a results directory of balloon experiment \(no runs\.json\)$/);
+  });
+});
