@@ -138,6 +138,7 @@ export class BalloonController {
   private busy: Promise<void> | undefined;
   /** Calls abandoned at their deadline, still running in the kernel. */
   private readonly lateCalls = new Set<Promise<unknown>>();
+  private stopped = false;
 
   constructor(
     private readonly kernel: KernelPort,
@@ -180,8 +181,10 @@ export class BalloonController {
     }
   }
 
-  /** Stops listening, waits for the answer in progress, then unregisters. */
+  /** Stops listening, waits for the answer in progress, then unregisters. A second call does nothing. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.proactiveTimer !== undefined) clearInterval(this.proactiveTimer);

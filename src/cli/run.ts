@@ -320,11 +320,12 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     const run = await running;
     const wallMs = performance.now() - t0;
     sampler.stop();
-    // Let the answer in progress (and any call past its deadline) finish before the
-    // counters are read, so that the agent's and the kernel's accounts cover the same calls.
+    // Stop answering (the region is still there, so signals keep coming) and let the answer
+    // in progress, and any call past its deadline, finish before the counters are read, so
+    // that the agent's and the kernel's accounts cover the same calls.
     scanLoop?.stop();
     if (controller !== undefined) {
-      await controller.whenIdle();
+      await controller.stop();
       if (controller.lastError !== undefined) agentErrors.push(`controller: ${msg(controller.lastError)}`);
     }
     const snap1 = readSystemSnapshot();

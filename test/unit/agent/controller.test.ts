@@ -86,6 +86,8 @@ describe('BalloonController', () => {
     await controller.stop();
     expect(kernel.listener).toBeUndefined();
     expect(kernel.unregistered).toBe(1);
+    await controller.stop();
+    expect(kernel.unregistered, 'a second stop does nothing').toBe(1);
   });
 
   it('reports each answer with the signal it answered, its calls and the pages it freed', async () => {
