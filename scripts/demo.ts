@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
 /**
- * npm run demo: the main job, end to end. For now: build the kernel and the
- * image (cached), boot the VM, look around over ssh, print what was found,
- * shut down.
+ * npm run demo: the main job, end to end. Builds the kernel and the image
+ * (cached), boots the VM, looks around over ssh, then runs one workload under
+ * memory pressure twice in the guest, once under the balloon agent's best
+ * policy and once under the kernel's own swapping (with the same memory
+ * budget), prints the comparison and shuts down.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,13 +15,60 @@ import { step } from '../src/harness/log.js';
 import { addVmOptions, toVmOptions, type VmCliOptions } from '../src/harness/vm-cli-options.js';
 import { buildImage } from '../src/harness/vm-image.js';
 import { imageStateFile, kernelStateFile } from '../src/harness/vm-state.js';
-import { sshRun, vmDown, vmUp } from '../src/harness/vm.js';
+import type { RunResult } from '../src/cli/run.js';
+import { table } from '../src/cli/format.js';
+import { HarnessError } from '../src/harness/errors.js';
+import { sshExec, sshRun, vmDown, vmUp, type VmState } from '../src/harness/vm.js';
 
 const program = addVmOptions(
   new Command('demo')
-    .description('Build the balloon kernel and VM image, boot the VM, run a smoke check over ssh, shut down.')
-    .option('--source <spec>', 'kernel source (see npm run kernel:build -- --help)', process.env.BALLOON_KERNEL_SOURCE),
+    .description('Build the balloon kernel and VM image, boot the VM, compare the balloon agent with the kernel\'s swapping on one workload, shut down.')
+    .option('--source <spec>', 'kernel source (see npm run kernel:build -- --help)', process.env.BALLOON_KERNEL_SOURCE)
+    .option('--workload <name>', 'workload of the comparison (see balloon run --help)', 'course')
+    .option('--size <size>', 'workload size (balloon run --size)', '768M')
+    .option('--passes <n>', 'passes (balloon run --passes)', '2')
+    .option('--threshold <size>', 'balloon threshold; the kernel baseline gets as much memory locked away', '256M')
+    .option('--no-compare', 'only the smoke check'),
+  { memoryMiB: 1024 },
 );
+
+interface DemoOptions {
+  source?: string;
+  workload: string;
+  size: string;
+  passes: string;
+  threshold: string;
+  compare: boolean;
+}
+
+async function balloonRun(vm: VmState, policy: string, o: DemoOptions): Promise<RunResult> {
+  const args = ['--workload', o.workload, '--policy', policy, '--size', o.size, '--passes', o.passes, '--threshold', o.threshold, '--json'];
+  step('demo', `balloon run ${args.slice(0, -1).join(' ')} (in the guest, under TCG this takes minutes)`);
+  const result = await sshExec(vm, [`cd /opt/app-balloon && node bin/balloon.js run ${args.join(' ')}`], { timeoutSeconds: 3600 });
+  if (result.exitCode !== 0) {
+    throw new HarnessError(`demo: balloon run --policy ${policy} failed (exit ${result.exitCode}).`, 'Its last lines are below.', result.stderr.split('\n').slice(-15).join('\n'));
+  }
+  return JSON.parse(result.stdout) as RunResult;
+}
+
+function comparison(runs: RunResult[]): string {
+  const s = (ms: number): string => (ms / 1000).toFixed(1);
+  return table(
+    ['policy', 'wall s', 'CPU s', 'swap-ins', 'swap-outs', 'swap busy s', 'deficit MiB·s', 'SIGBALLOON', 'swap-out calls', 'data'],
+    runs.map((r) => [
+      r.policy,
+      s(r.wallMs),
+      s(r.cpu.totalMs),
+      r.pswpin,
+      r.pswpout,
+      s(r.swapBusyMs),
+      r.thresholdDeficitMiBs.toFixed(1),
+      r.sigballoonCount,
+      r.swapOutCalls,
+      r.integrity.ok ? 'intact' : `${r.integrity.badPages} bad pages`,
+    ]),
+  );
+}
 
 const smoke: [label: string, command: string][] = [
   ['kernel', 'uname -r'],
@@ -33,7 +82,7 @@ const smoke: [label: string, command: string][] = [
 ];
 
 await runCli('demo', async () => {
-  const opts = program.parse().opts<VmCliOptions & { source?: string }>();
+  const opts = program.parse().opts<VmCliOptions & DemoOptions>();
   const kernel = await buildKernel(opts.source ? { source: opts.source } : {});
   await recordKernel(kernelStateFile(), kernel.artefact);
   step('demo', `kernel ${kernel.artefact.release}: ${kernel.hit ? 'cache hit' : 'built'} in ${kernel.seconds.toFixed(1)} s`);
@@ -51,6 +100,14 @@ await runCli('demo', async () => {
     for (const [label, command] of smoke) {
       const value = (await sshRun(vm, command)).trim().replace(/\n/g, '; ');
       process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`);
+    }
+    if (opts.compare) {
+      const runs = [await balloonRun(vm, 'balloon', opts), await balloonRun(vm, 'kernel', opts)];
+      const out = path.join('results', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      await mkdir('results', { recursive: true });
+      await writeFile(out, `${JSON.stringify(runs, null, 2)}\n`);
+      process.stdout.write(`\n${opts.workload}, ${opts.size}, ${opts.passes} passes, threshold ${opts.threshold}, guest ${vm.memoryMiB} MiB:\n${comparison(runs)}\n`);
+      step('demo', `both runs' full results: ${out}`);
     }
   } finally {
     const down = await vmDown(instance);

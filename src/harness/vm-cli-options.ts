@@ -23,9 +23,9 @@ const accelerator = (value: string): Accelerator => {
 };
 
 /** The options of vm:up, shared by every command that boots a VM. */
-export function addVmOptions(cmd: Command): Command {
+export function addVmOptions(cmd: Command, defaults: Partial<Pick<VmOptions, 'memoryMiB'>> = {}): Command {
   return cmd
-    .option('--memory <size>', 'guest memory, e.g. 2G', size('--memory'), vmDefaults.memoryMiB)
+    .option('--memory <size>', 'guest memory, e.g. 2G', size('--memory'), defaults.memoryMiB ?? vmDefaults.memoryMiB)
     .option('--cpus <n>', 'guest CPUs', integer(1, 64), vmDefaults.cpus)
     .option('--swap <size>', 'size of the swap disk', size('--swap'), vmDefaults.swapMiB)
     .option('--accel <tcg|kvm>', 'accelerator; KVM hangs on machines without working nested virtualization', accelerator, vmDefaults.accel)
