@@ -1,21 +1,13 @@
 /** Number formatting shared by the Markdown and HTML reports. */
 import type { PolicySummary } from './summary.js';
+import { formatBytes } from '../workloads/sizes.js';
 
 export const fmtInt = (n: number | null): string => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
 export const fmtSeconds = (ms: number | null): string => (ms === null ? '–' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
 export const fmtRatio = (r: number | null): string => (r === null ? '–' : `${r < 10 ? r.toFixed(2) : r.toFixed(1)}×`);
 export const fmtNumber = (n: number | null, digits = 1): string => (n === null ? '–' : n.toFixed(digits));
-export const fmtBytes = (n: number | null | undefined): string => {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
-};
+export const fmtBytes = (n: number | null | undefined): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? '–' : formatBytes(n);
 
 /** The per-workload table: header and one row of text cells per policy. */
 export const TABLE_HEADER = [
