@@ -44,9 +44,9 @@ interface DemoOptions {
 async function balloonRun(vm: VmState, policy: string, o: DemoOptions): Promise<RunResult> {
   const args = ['--workload', o.workload, '--policy', policy, '--size', o.size, '--passes', o.passes, '--threshold', o.threshold, '--json'];
   step('demo', `balloon run ${args.slice(0, -1).join(' ')} (in the guest, under TCG this takes minutes)`);
-  const result = await sshExec(vm, [`cd /opt/app-balloon && node bin/balloon.js run ${args.join(' ')}`], { timeoutSeconds: 3600 });
+  const result = await sshExec(vm, [`cd /opt/app-balloon && node bin/balloon.js run ${args.join(' ')}`], { timeoutSeconds: 3600, inheritStderr: true });
   if (result.exitCode !== 0) {
-    throw new HarnessError(`demo: balloon run --policy ${policy} failed (exit ${result.exitCode}).`, 'Its last lines are below.', result.stderr.split('\n').slice(-15).join('\n'));
+    throw new HarnessError(`demo: balloon run --policy ${policy} failed (exit ${result.exitCode}).`, 'Its log is above.');
   }
   return JSON.parse(result.stdout) as RunResult;
 }

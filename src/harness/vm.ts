@@ -265,10 +265,11 @@ export function sshOptions(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'
 export async function sshExec(
   state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>,
   command: readonly string[],
-  options: { timeoutSeconds?: number; input?: string | Uint8Array } = {},
+  options: { timeoutSeconds?: number; input?: string | Uint8Array; /** Show the guest's stderr as it comes (progress); it is then not returned. */ inheritStderr?: boolean } = {},
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const result = await execa('ssh', [...sshOptions(state), 'root@127.0.0.1', '--', ...command], {
     reject: false,
+    ...(options.inheritStderr ? { stderr: 'inherit' as const } : {}),
     ...(options.timeoutSeconds ? { timeout: options.timeoutSeconds * 1000 } : {}),
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
   });

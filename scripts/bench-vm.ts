@@ -1,0 +1,126 @@
+/**
+ * The policies on the real kernel, side by side from one run: boots a small
+ * VM (TCG), runs a fixed, scaled experiment matrix in it (every workload
+ * under the kernel baseline, lru-approx and the balloon policy, with a low
+ * threshold set at run time), renders its report, and writes
+ * results/bench.json with swap-ins, swap-outs and runtime per policy as
+ * ratios to the kernel baseline and swap-ins as ratios to Belady's MIN.
+ *
+ *   npx tsx scripts/bench-vm.ts [--workloads course,sweep-hot] [--repetitions 1] [--out results/bench.json]
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runExperiment, type RunRecord } from '../src/experiment/index.js';
+import { runCli } from '../src/harness/cli.js';
+import { buildKernel, recordKernel } from '../src/harness/kernel-build.js';
+import { step } from '../src/harness/log.js';
+import { buildImage } from '../src/harness/vm-image.js';
+import { imageStateFile, kernelStateFile } from '../src/harness/vm-state.js';
+import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
+import { table } from '../src/cli/format.js';
+import { writeReport } from '../src/report/index.js';
+import { summarize } from '../src/report/summary.js';
+import type { SimulateFile } from '../src/experiment/bound.js';
+
+const { values } = parseArgs({
+  options: {
+    workloads: { type: 'string', default: 'course,sweep-hot' },
+    policies: { type: 'string', default: 'kernel,lru-approx,balloon' },
+    repetitions: { type: 'string', default: '1' },
+    memory: { type: 'string', default: '768' },
+    size: { type: 'string', default: '448M' },
+    threshold: { type: 'string', default: '160M' },
+    out: { type: 'string', default: path.join('results', 'bench.json') },
+  },
+});
+
+const instance = 'bench';
+
+await runCli('bench', async () => {
+  const source = process.env.BALLOON_KERNEL_SOURCE;
+  const kernel = await buildKernel(source ? { source } : {});
+  await recordKernel(kernelStateFile(), kernel.artefact);
+  const image = await buildImage();
+  await mkdir(path.dirname(imageStateFile()), { recursive: true });
+  await writeFile(imageStateFile(), `${JSON.stringify(image.artefact, null, 2)}\n`);
+
+  await vmDown(instance);
+  const vm = await vmUp({ ...vmDefaults, instance, memoryMiB: Number(values.memory), swapMiB: 2048 });
+  let dir: string | null;
+  try {
+    const outcome = await runExperiment(
+      {
+        matrix: {
+          workloads: values.workloads.split(','),
+          policies: values.policies.split(','),
+          repetitions: values.repetitions,
+          size: values.size,
+          threshold: values.threshold,
+          passes: '2',
+        },
+        target: `vm:${instance}`,
+        out: path.join('results', 'bench-runs'),
+      },
+      { stderr: process.stderr, argv: process.argv.slice(1) },
+    );
+    dir = outcome.dir;
+  } finally {
+    await vmDown(instance);
+  }
+  if (dir === null) throw new Error('bench: the experiment wrote no results');
+
+  const runs = JSON.parse(await readFile(path.join(dir, 'runs.json'), 'utf8')) as RunRecord[];
+  const simulate = JSON.parse(await readFile(path.join(dir, 'simulate.json'), 'utf8')) as SimulateFile;
+  const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as Parameters<typeof summarize>[0]['meta'];
+  const summary = summarize({ runs, simulate, meta });
+  const report = await writeReport(dir);
+  const bench = {
+    generatedAt: new Date().toISOString(),
+    guest: { memoryMiB: vm.memoryMiB, cpus: vm.cpus, accel: vm.accel, kernel: kernel.artefact.release },
+    matrix: { ...values },
+    results: dir,
+    report: report.html,
+    workloads: summary.map((w) => ({
+      workload: w.workload,
+      minSwapIns: w.bound?.minSwapIns ?? null,
+      policies: w.policies.map((p) => ({
+        policy: p.policy,
+        ok: p.ok,
+        failed: p.failed,
+        swapIns: p.swapIns,
+        swapOuts: p.swapOuts,
+        wallMs: p.wallMs,
+        signals: p.signals,
+        swapOutCalls: p.swapOutCalls,
+        swapInsVsKernel: p.swapInsVsKernel,
+        swapInsVsMin: p.swapInsVsMin,
+        wallVsKernel: p.wallVsKernel,
+      })),
+    })),
+  };
+  await mkdir(path.dirname(values.out), { recursive: true });
+  await writeFile(values.out, `${JSON.stringify(bench, null, 2)}\n`);
+  const r = (x: number | null): string => (x === null ? '–' : `${x.toFixed(2)}×`);
+  for (const w of bench.workloads) {
+    process.stdout.write(`\n${w.workload} (MIN: ${w.minSwapIns ?? '?'} swap-ins)\n`);
+    process.stdout.write(
+      `${table(
+        ['policy', 'ok', 'swap-ins', 'swap-outs', 'wall s', 'signals', 'calls', 'swap-ins/kernel', 'swap-ins/MIN', 'wall/kernel'],
+        w.policies.map((p) => [
+          p.policy,
+          `${p.ok}/${p.ok + p.failed}`,
+          p.swapIns ?? '–',
+          p.swapOuts ?? '–',
+          p.wallMs === null ? '–' : (p.wallMs / 1000).toFixed(1),
+          p.signals ?? '–',
+          p.swapOutCalls ?? '–',
+          r(p.swapInsVsKernel),
+          r(p.swapInsVsMin),
+          r(p.wallVsKernel),
+        ]),
+      )}\n`,
+    );
+  }
+  step('bench', `${values.out}; report: ${report.html}`);
+});
