@@ -43,10 +43,15 @@ export function qemuArgs(o: QemuOptions): string[] {
   return [
     '-name', o.name,
     '-machine', 'pc',
-    '-accel', o.accel === 'tcg' ? 'tcg,thread=multi' : 'kvm',
-    // Under TCG, 'max' offers AVX/AVX2, whose emulation (new in QEMU 7.2) made
-    // Node.js's optimized code die with SIGILL or SIGSEGV now and then. An
-    // SSE4.2-level CPU is what TCG emulates well, and all V8 needs.
+    // Single-threaded TCG: the vCPUs take turns on one host thread. With one host
+    // thread per vCPU (thread=multi), QEMU 7.2's x86 guests corrupted memory under
+    // page-table churn (reclaim and swap plus idle page tracking clearing accessed
+    // bits): processes died with SIGSEGV or SIGILL and read garbage from the page
+    // cache in about 4 of 10 agent runs, with the balloon mechanism switched off as
+    // well; with thread=single, or one vCPU, none in 11 runs.
+    '-accel', o.accel === 'tcg' ? 'tcg,thread=single' : 'kvm',
+    // An SSE4.2-level CPU is all V8 needs; 'max' adds AVX emulation and 5-level
+    // paging, which only cost time under TCG.
     '-cpu', o.accel === 'tcg' ? tcgCpu : 'host',
     '-smp', String(o.cpus),
     '-m', `${o.memoryMiB}M`,

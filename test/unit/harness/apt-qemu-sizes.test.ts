@@ -53,7 +53,7 @@ describe('QEMU command line', () => {
   });
 
   it('uses software emulation with several threads, and the given sizes', () => {
-    expect(after('-accel')).toBe('tcg,thread=multi');
+    expect(after('-accel')).toBe('tcg,thread=single');
     expect(after('-m')).toBe('2048M');
     expect(after('-smp')).toBe('2');
   });
