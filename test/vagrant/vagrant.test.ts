@@ -1,0 +1,139 @@
+/**
+ * `vagrant up` with the locally built box, under libvirt with software
+ * emulation, all of it inside a network namespace this test creates: the
+ * guest boots the patched kernel, the balloon sysfs and the CLI are there,
+ * `vagrant destroy -f` and the tear-down leave nothing behind.
+ *
+ * Needs root, vagrant, vagrant-libvirt, libvirt's daemon and QEMU (see README,
+ * "Vagrant"). Run with `npm run test:vagrant`; not part of `npm test`.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildKernel, recordKernel, type KernelArtefact } from '../../src/harness/kernel-build.js';
+import { step } from '../../src/harness/log.js';
+import { projectRoot } from '../../src/harness/paths.js';
+import { buildImage } from '../../src/harness/vm-image.js';
+import { imageStateFile, kernelStateFile } from '../../src/harness/vm-state.js';
+import { localBoxName } from '../../vagrant/box.js';
+import { LibvirtNetns } from './libvirt-netns.js';
+
+const namespace = `balloon-vagrant-${process.pid}`;
+
+describe('vagrant up with the local box (libvirt, software emulation, in a network namespace)', () => {
+  let libvirt: LibvirtNetns | undefined;
+  let kernel: KernelArtefact;
+  let dotDir: string;
+  let up = false;
+
+  /** vagrant inside the namespace, with its machine state in the test's directory (not the checkout). */
+  const vagrant = (args: readonly string[], timeoutMs = 20 * 60_000) => {
+    if (!libvirt) throw new Error('libvirtd is not running');
+    return libvirt.exec('vagrant', args, {
+      cwd: projectRoot,
+      timeout: timeoutMs,
+      all: true,
+      reject: false,
+      env: {
+        VAGRANT_DOTFILE_PATH: dotDir,
+        VAGRANT_CHECKPOINT_DISABLE: '1',
+        VAGRANT_BOX_UPDATE_CHECK_DISABLE: '1',
+        VAGRANT_DEFAULT_PROVIDER: 'libvirt',
+        BALLOON_VAGRANT_DRIVER: 'qemu',
+        BALLOON_VAGRANT_BOX: localBoxName,
+      },
+    });
+  };
+  const guest = async (command: string): Promise<string> => {
+    const r = await vagrant(['ssh', '-c', command], 5 * 60_000);
+    if (r.exitCode !== 0) throw new Error(`vagrant ssh -c '${command}' exited with ${r.exitCode}:\n${String(r.all)}`);
+    return String(r.stdout).trim();
+  };
+
+  beforeAll(async () => {
+    if (process.getuid?.() !== 0) throw new Error('the Vagrant test runs as root (it creates a network namespace and starts libvirtd)');
+    for (const tool of ['vagrant', 'libvirtd', 'virsh', 'ip', 'qemu-system-x86_64', 'qemu-img']) {
+      const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
+      if (r.exitCode !== 0) {
+        throw new Error(`${tool} is missing: apt-get install --no-install-recommends vagrant vagrant-libvirt libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dnsmasq-base iptables qemu-system-x86 qemu-utils`);
+      }
+    }
+    // The kernel and the image, from the cache when their inputs did not change (as the e2e suite does).
+    const source = process.env.BALLOON_KERNEL_SOURCE;
+    const built = await buildKernel(source ? { source } : {});
+    kernel = built.artefact;
+    await recordKernel(kernelStateFile(), kernel);
+    const image = await buildImage();
+    await mkdir(path.dirname(imageStateFile()), { recursive: true });
+    await writeFile(imageStateFile(), `${JSON.stringify(image.artefact, null, 2)}\n`);
+
+    const box = await execa('npm', ['run', '--silent', 'vagrant:box'], { cwd: projectRoot, all: true, reject: false });
+    if (box.exitCode !== 0) throw new Error(`npm run vagrant:box failed:\n${String(box.all)}`);
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'balloon-vagrant-'));
+    dotDir = path.join(dir, 'dot');
+    libvirt = await LibvirtNetns.start(namespace, dir);
+    step('vagrant', `libvirtd ${await libvirt.libvirtdPid()} runs in network namespace ${namespace}; pool in ${libvirt.poolDir}`);
+  });
+
+  afterAll(async () => {
+    // Safety net when a test failed half-way; the last test does the same and checks it.
+    if (!libvirt) return;
+    if (up) await vagrant(['destroy', '-f'], 5 * 60_000);
+    const problems = await libvirt.stop();
+    if (problems.length > 0) step('vagrant', `tear-down problems: ${problems.join('; ')}`);
+  });
+
+  it('vagrant up --provider=libvirt boots the patched kernel and provisions', async () => {
+    const started = Date.now();
+    const r = await vagrant(['up', '--provider=libvirt', '--no-color']);
+    const seconds = (Date.now() - started) / 1000;
+    up = true;
+    step('vagrant', `vagrant up took ${seconds.toFixed(1)} s (box upload, boot under TCG, ssh, provisioning)`);
+    const output = String(r.all).replace(/(?:\u001b\[K)?Progress: \d+%/g, '');
+    expect(r.exitCode, output.slice(-4000)).toBe(0);
+    expect(output).toContain(`app-balloon provision: kernel ${kernel.release}`);
+    expect(output).toContain('balloon CLI runs');
+  });
+
+  it('vagrant ssh: the patched kernel, /sys/kernel/mm/balloon, swap and THP madvise', async () => {
+    expect(await guest('uname -r')).toBe(kernel.release);
+    expect(await guest('cat /proc/version')).toContain(`balloon@k-${kernel.key.slice(0, 12)}`);
+    expect((await guest('ls /sys/kernel/mm/balloon')).split(/\s+/)).toEqual(expect.arrayContaining(['enabled', 'threshold_bytes']));
+    expect(await guest("awk '/SwapTotal/ {print $2}' /proc/meminfo").then(Number)).toBeGreaterThan(1024 * 1024);
+    expect(await guest('cat /sys/kernel/mm/transparent_hugepage/enabled')).toContain('[madvise]');
+  });
+
+  it('the balloon CLI runs from the copied checkout', async () => {
+    const help = await guest('cd /opt/app-balloon && node bin/balloon.js --help');
+    expect(help).toContain('Usage: balloon');
+    expect(help).toMatch(/\brun\b/);
+  });
+
+  it('vagrant provision is safe to re-run', async () => {
+    const r = await vagrant(['provision', '--no-color'], 10 * 60_000);
+    expect(r.exitCode, String(r.all).slice(-3000)).toBe(0);
+    expect(String(r.all)).toContain('swap on /dev/vdb');
+    expect(await guest('swapon --noheadings --show=NAME')).toBe('/dev/vdb');
+  });
+
+  it('vagrant destroy -f, then tear-down, leave no domain, volume, network, namespace or libvirtd', async () => {
+    const env = libvirt;
+    if (!env) throw new Error('libvirtd is not running');
+    const r = await vagrant(['destroy', '-f', '--no-color'], 5 * 60_000);
+    expect(r.exitCode, String(r.all)).toBe(0);
+    up = false;
+    const after = await env.inventory();
+    expect(after.domains).toEqual([]);
+    expect(after.networks).toEqual([]);
+    // vagrant destroy keeps the box's volume in the pool (for the next `vagrant up`): only that.
+    expect(after.volumes.every((v) => v.startsWith('app-balloon-VAGRANTSLASH-local_vagrant_box_image_'))).toBe(true);
+    for (const v of after.volumes) await env.virsh(['vol-delete', '--pool', 'default', v]);
+    expect((await env.inventory()).volumes).toEqual([]);
+    expect(await env.stop()).toEqual([]);
+    expect(await env.leftovers()).toEqual([]);
+    libvirt = undefined;
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The local Vagrant box for the libvirt provider, made from the harness's own
+ * guest image (`npm run vm:image`): box.img (qcow2) + metadata.json + a small
+ * Vagrantfile, in an uncompressed tar (`.box`), cached by its inputs; then
+ * `vagrant box add --force` under a fixed name. Also packs the checkout for the
+ * Vagrantfile's provisioning (the guest downloads nothing).
+ */
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { KeyedCache } from '../src/harness/cache.js';
+import { HarnessError } from '../src/harness/errors.js';
+import { requireTools, run } from '../src/harness/exec.js';
+import { keyOf } from '../src/harness/hash.js';
+import { step } from '../src/harness/log.js';
+import { cacheRoot, projectRoot } from '../src/harness/paths.js';
+import type { ImageArtefact } from '../src/harness/vm-image.js';
+import { imageStateFile, readRecord, recordsDir } from '../src/harness/vm-state.js';
+
+/** The name the box is added under; the Vagrantfile's default box. */
+export const localBoxName = 'app-balloon/local';
+
+/** Bump when the box recipe changes. */
+const boxRecipeVersion = '1';
+
+/** The Vagrantfile inside the box: defaults for any Vagrantfile that uses the box. */
+export const boxVagrantfile = `# app-balloon/local: the app-balloon guest image (no bootloader, no sudo; root logs in by key).
+# Boot it with the patched kernel through the libvirt provider's kernel and cmd_line options:
+# see the Vagrantfile of the app-balloon checkout.
+Vagrant.configure('2') do |config|
+  config.ssh.username = 'root'
+  config.ssh.insert_key = false
+  config.ssh.sudo_command = '%c'
+  config.vm.synced_folder '.', '/vagrant', disabled: true
+  config.vm.provider :libvirt do |lv|
+    lv.disk_bus = 'virtio'
+    lv.graphics_type = 'none'
+    lv.video_type = 'none'
+  end
+end
+`;
+
+export interface BoxMetadata {
+  provider: 'libvirt';
+  format: 'qcow2';
+  /** GB (vagrant-libvirt reads it as GiB-sized units), rounded up. */
+  virtual_size: number;
+}
+
+export function boxMetadata(virtualBytes: number): BoxMetadata {
+  return { provider: 'libvirt', format: 'qcow2', virtual_size: Math.max(1, Math.ceil(virtualBytes / 2 ** 30)) };
+}
+
+/** The box's cache key: the image (itself keyed by all its inputs) and this recipe. */
+export function boxKey(imageKey: string): string {
+  return keyOf({ recipe: boxRecipeVersion, image: imageKey, format: 'qcow2', vagrantfile: boxVagrantfile });
+}
+
+export interface BoxArtefact {
+  key: string;
+  imageKey: string;
+  box: string;
+  virtualSize: number;
+  builtAt: string;
+}
+
+/** Builds (or finds in the cache) the .box file for the checkout's image. */
+export async function buildBox(): Promise<{ artefact: BoxArtefact; hit: boolean; seconds: number }> {
+  const started = Date.now();
+  await requireTools('vagrant:box', [
+    { command: 'qemu-img', debianPackage: 'qemu-utils' },
+    { command: 'tar', debianPackage: 'tar' },
+  ]);
+  const image = await readRecord<ImageArtefact>(imageStateFile(), 'VM image', 'npm run vm:image');
+  await stat(image.image).catch(() => {
+    throw new HarnessError(`vagrant:box: the image ${image.image} is gone from the cache.`, 'Run `npm run vm:image` again.');
+  });
+  const key = boxKey(image.key);
+  const boxes = new KeyedCache<BoxArtefact>(path.join(cacheRoot(), 'vagrant-boxes'));
+  const { meta, hit } = await boxes.getOrBuild(key, async (tmp) => {
+    step('vagrant:box', `converting the image to qcow2 (${path.basename(image.image)}, key ${image.key.slice(0, 12)})`);
+    await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', image.image, path.join(tmp, 'box.img')]);
+    const info = JSON.parse(await run('qemu-img', ['info', '--output=json', path.join(tmp, 'box.img')])) as { 'virtual-size': number };
+    const metadata = boxMetadata(info['virtual-size']);
+    await writeFile(path.join(tmp, 'metadata.json'), `${JSON.stringify(metadata)}\n`);
+    await writeFile(path.join(tmp, 'Vagrantfile'), boxVagrantfile);
+    step('vagrant:box', 'packing app-balloon.box (tar of metadata.json, Vagrantfile, box.img)');
+    await run('tar', ['-cf', path.join(tmp, 'app-balloon.box'), '-C', tmp, 'metadata.json', 'Vagrantfile', 'box.img']);
+    await rm(path.join(tmp, 'box.img'));
+    return {
+      key,
+      imageKey: image.key,
+      box: path.join(boxes.entryDir(key), 'app-balloon.box'),
+      virtualSize: metadata.virtual_size,
+      builtAt: new Date().toISOString(),
+    };
+  });
+  return { artefact: meta, hit, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Where the checkout records which box key it added. */
+export const boxRecordFile = (): string => path.join(recordsDir, 'vagrant', 'box.json');
+
+/** `vagrant box add --force` unless this very box (by key) is already there. */
+export async function addBox(artefact: BoxArtefact, force = false): Promise<{ added: boolean }> {
+  await requireTools('vagrant:box', [{ command: 'vagrant', debianPackage: 'vagrant' }]);
+  const env = { VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_BOX_UPDATE_CHECK_DISABLE: '1' };
+  const listed = await run('vagrant', ['box', 'list', '--machine-readable'], { env, cwd: tmpdir() }).catch(() => '');
+  const present = listed.split('\n').some((line) => line.split(',')[3] === localBoxName);
+  const recorded = await readFile(boxRecordFile(), 'utf8').then((t) => (JSON.parse(t) as { key?: string }).key, () => undefined);
+  if (!force && present && recorded === artefact.key) return { added: false };
+  step('vagrant:box', `vagrant box add --force --name ${localBoxName}`);
+  await run('vagrant', ['box', 'add', '--force', '--provider', 'libvirt', '--name', localBoxName, artefact.box], { env, cwd: tmpdir() });
+  await mkdir(path.dirname(boxRecordFile()), { recursive: true });
+  await writeFile(boxRecordFile(), `${JSON.stringify({ name: localBoxName, key: artefact.key, box: artefact.box }, null, 2)}\n`);
+  return { added: true };
+}
+
+/** The archive of the checkout that the Vagrantfile's provisioning unpacks in /opt/app-balloon. */
+export const projectArchiveFile = (): string => path.join(recordsDir, 'vagrant', 'app-balloon.tar.gz');
+
+/**
+ * Packs what `node bin/balloon.js` needs in the guest: the checkout's files
+ * (tracked and untracked, minus git-ignored ones), node_modules and the built
+ * addon. The host's Node.js and addon run unchanged in the Debian 12 guest.
+ */
+export async function packProject(): Promise<{ archive: string; bytes: number }> {
+  await requireTools('vagrant:box', [{ command: 'git', debianPackage: 'git' }]);
+  const files = (await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot, stripFinalNewline: false }))
+    .split('\0')
+    .filter((f) => f.length > 0);
+  const present: string[] = [];
+  for (const f of files) if (await stat(path.join(projectRoot, f)).then((s) => s.isFile(), () => false)) present.push(f);
+  for (const extra of ['node_modules', 'build/Release']) {
+    if (await stat(path.join(projectRoot, extra)).then(() => true, () => false)) present.push(extra);
+  }
+  const archive = projectArchiveFile();
+  await mkdir(path.dirname(archive), { recursive: true });
+  const revision = await run('git', ['describe', '--always', '--dirty'], { cwd: projectRoot }).catch(() => 'unknown');
+  const stampDir = path.join(path.dirname(archive), 'stamp');
+  await mkdir(stampDir, { recursive: true });
+  await writeFile(path.join(stampDir, '.vagrant-packed'), `${revision} packed ${new Date().toISOString()}\n`);
+  const list = path.join(path.dirname(archive), 'files.txt');
+  await writeFile(list, `${present.join('\n')}\n`);
+  const tmp = `${archive}.tmp`;
+  await run('tar', ['-czf', tmp, '-C', projectRoot, '--exclude=node_modules/.cache', '-T', list, '-C', stampDir, '.vagrant-packed']);
+  await run('mv', [tmp, archive]);
+  await rm(list, { force: true });
+  return { archive, bytes: (await stat(archive)).size };
+}
