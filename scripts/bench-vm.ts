@@ -29,7 +29,7 @@ const { values } = parseArgs({
     policies: { type: 'string', default: 'kernel,lru-approx,balloon' },
     repetitions: { type: 'string', default: '1' },
     memory: { type: 'string', default: '768' },
-    size: { type: 'string', default: '448M' },
+    size: { type: 'string', default: '576M' },
     threshold: { type: 'string', default: '160M' },
     out: { type: 'string', default: path.join('results', 'bench.json') },
   },

@@ -11,8 +11,6 @@ import { oneLine, UsageError } from './errors.js';
 import { formatRun, formatSimulate } from './format.js';
 import { executeRun, planRun, RUN_POLICY_NAMES, type RunCliOptions } from './run.js';
 import { runSimulate, type SimulateCliOptions } from './simulate.js';
-import { ExperimentError, runExperiment } from '../experiment/index.js';
-import { writeReport } from '../report/index.js';
 
 const workloadHelp = `workload: ${WORKLOAD_NAMES.join(', ')}`;
 
@@ -131,6 +129,8 @@ Examples:
       };
       process.on('SIGINT', onSigint);
       try {
+        // Loaded on demand: `balloon run` in the guest should not parse the report's chart libraries.
+        const { runExperiment } = await import('../experiment/index.js');
         const outcome = await runExperiment(
           {
             matrix: {
@@ -168,6 +168,7 @@ Examples:
     .argument('<results-dir>', 'a results/<timestamp> directory')
     .option('--out <dir>', 'write the report files here instead of into the results directory')
     .action(async (dir: string, opts: { out?: string }) => {
+      const { writeReport } = await import('../report/index.js');
       const files = await writeReport(dir, opts.out !== undefined ? { out: opts.out } : {});
       io.out(`${files.html}\n${files.markdown}\n`);
     });
@@ -190,10 +191,6 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (err instanceof UsageError || err instanceof WorkloadArgumentError) {
       io.err(`balloon: error: ${oneLine(err)}\n`);
       return 2;
-    }
-    if (err instanceof ExperimentError) {
-      io.err(`balloon: ${oneLine(err)}\n`);
-      return 1;
     }
     io.err(`balloon: ${oneLine(err)}\n`);
     return 1;
