@@ -42,13 +42,18 @@ export function runArgs(cell: Cell, matrix: ExperimentMatrix, scale: RunScale): 
   return args;
 }
 
+/** Drops clean page cache before each run, so that every run starts from the same cache state. */
+export const DROP_CACHES = 'sync; echo 3 > /proc/sys/vm/drop_caches';
+
 /**
- * The guest command: the run is bounded by the guest's own `timeout`, so that
+ * The guest command: the page cache is dropped first (runs follow one another
+ * in one guest), and the run is bounded by the guest's own `timeout`, so that
  * it ends even when the ssh connection is gone (Ctrl-C on the host).
  */
 export function guestCommand(target: Pick<Target, 'guestDir' | 'asRoot'>, args: readonly string[], timeoutSeconds: number): string {
   const sudo = target.asRoot ? '' : 'sudo -n ';
-  return `cd ${shQuote(target.guestDir)} && exec ${sudo}timeout --kill-after=10 ${timeoutSeconds} node bin/balloon.js ${args.map(shQuote).join(' ')}`;
+  const drop = target.asRoot ? `${DROP_CACHES};` : `sudo -n sh -c ${shQuote(DROP_CACHES)};`;
+  return `${drop} cd ${shQuote(target.guestDir)} && exec ${sudo}timeout --kill-after=10 ${timeoutSeconds} node bin/balloon.js ${args.map(shQuote).join(' ')}`;
 }
 
 export function targetExecutor(target: Target, matrix: ExperimentMatrix, scale: RunScale): CellExecutor {
