@@ -2,7 +2,8 @@
 import type { RunResult } from '../cli/run.js';
 import type { Cell, ExperimentMatrix } from './matrix.js';
 import type { RunScale } from './preflight.js';
-import { shQuote, type ExecOptions, type ExecOutcome, type Target } from './target.js';
+import { shQuote, tail } from '../harness/exec.js';
+import type { ExecOptions, ExecOutcome, Target } from './target.js';
 
 /** Grace after the guest's own `timeout` before ssh itself is stopped. */
 export const SSH_GRACE_SECONDS = 30;
@@ -61,7 +62,7 @@ export function targetExecutor(target: Target, matrix: ExperimentMatrix, scale: 
 }
 
 export function tailLines(text: string, lines = 20, maxChars = 4000): string {
-  const t = text.trimEnd().split('\n').slice(-lines).join('\n');
+  const t = tail(text, lines);
   return t.length > maxChars ? t.slice(-maxChars) : t;
 }
 

@@ -7,7 +7,8 @@ import { DEFAULT_THRESHOLD_BYTES } from '../cli/run.js';
 import { parseMeminfo } from '../metrics/parsers.js';
 import { checkRegionBytes, defaultRegionBytes, formatBytes, PAGE_BYTES, WorkloadArgumentError } from '../workloads/index.js';
 import { checkSizes, type ExperimentMatrix } from './matrix.js';
-import { ExperimentError, shQuote, type Target } from './target.js';
+import { shQuote } from '../harness/exec.js';
+import { ExperimentError, type Target } from './target.js';
 
 export interface GuestInfo {
   uname: string;

@@ -5,6 +5,7 @@
  */
 import { execa } from 'execa';
 import { sshOptions, vmStatus } from '../harness/vm.js';
+import { shQuote } from '../harness/exec.js';
 import { projectRoot } from '../harness/paths.js';
 import { UsageError } from '../cli/errors.js';
 
@@ -84,7 +85,6 @@ export interface Target {
 }
 
 /** Quotes one word for the guest's shell. */
-export const shQuote = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 async function sshCommand(args: readonly string[], command: string, options: ExecOptions): Promise<ExecOutcome> {
   const t0 = performance.now();

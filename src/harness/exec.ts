@@ -1,6 +1,9 @@
 import { execa, ExecaError, type Options } from 'execa';
 import { HarnessError } from './errors.js';
 
+/** Quotes a word for a POSIX shell (left as is when it needs no quoting). */
+export const shQuote = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
 /** Last lines of a command's output, to put in an error. */
 export function tail(text: string, lines = 20): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { processAlive } from './cache.js';
 import { HarnessError } from './errors.js';
-import { requireTools, run } from './exec.js';
+import { requireTools, run, shQuote } from './exec.js';
 import { readinessMarker } from './guest-files.js';
 import { localKernelInputs, type KernelArtefact } from './kernel-build.js';
 import { step } from './log.js';
@@ -278,7 +278,7 @@ export async function sshExec(
 
 /** Writes a file into the guest (through ssh's standard input). */
 export async function copyToGuest(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>, content: Uint8Array, guestPath: string, mode = '644'): Promise<void> {
-  const quoted = `'${guestPath.replace(/'/g, `'\\''`)}'`;
+  const quoted = shQuote(guestPath);
   const result = await sshExec(state, [`mkdir -p "$(dirname ${quoted})" && cat > ${quoted} && chmod ${mode} ${quoted}`], { input: content, timeoutSeconds: 300 });
   if (result.exitCode !== 0) throw new HarnessError(`copying to ${guestPath} in the guest failed.`, 'See the ssh error below.', result.stderr);
 }
