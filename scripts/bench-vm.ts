@@ -13,10 +13,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runExperiment, type RunRecord } from '../src/experiment/index.js';
 import { runCli } from '../src/harness/cli.js';
-import { buildKernel, recordKernel } from '../src/harness/kernel-build.js';
 import { step } from '../src/harness/log.js';
-import { buildImage } from '../src/harness/vm-image.js';
-import { imageStateFile, kernelStateFile } from '../src/harness/vm-state.js';
+import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 import { table } from '../src/cli/format.js';
 import { writeReport } from '../src/report/index.js';
@@ -38,12 +36,7 @@ const { values } = parseArgs({
 const instance = 'bench';
 
 await runCli('bench', async () => {
-  const source = process.env.BALLOON_KERNEL_SOURCE;
-  const kernel = await buildKernel(source ? { source } : {});
-  await recordKernel(kernelStateFile(), kernel.artefact);
-  const image = await buildImage();
-  await mkdir(path.dirname(imageStateFile()), { recursive: true });
-  await writeFile(imageStateFile(), `${JSON.stringify(image.artefact, null, 2)}\n`);
+  const { kernel } = await prepareVmArtefacts(process.env.BALLOON_KERNEL_SOURCE);
 
   await vmDown(instance);
   const vm = await vmUp({ ...vmDefaults, instance, memoryMiB: Number(values.memory), swapMiB: 2048 });

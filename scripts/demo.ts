@@ -10,11 +10,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { runCli } from '../src/harness/cli.js';
-import { buildKernel, recordKernel } from '../src/harness/kernel-build.js';
 import { step } from '../src/harness/log.js';
+import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { addVmOptions, toVmOptions, type VmCliOptions } from '../src/harness/vm-cli-options.js';
-import { buildImage } from '../src/harness/vm-image.js';
-import { imageStateFile, kernelStateFile } from '../src/harness/vm-state.js';
 import type { RunResult } from '../src/cli/run.js';
 import { table } from '../src/cli/format.js';
 import { HarnessError } from '../src/harness/errors.js';
@@ -83,12 +81,8 @@ const smoke: [label: string, command: string][] = [
 
 await runCli('demo', async () => {
   const opts = program.parse().opts<VmCliOptions & DemoOptions>();
-  const kernel = await buildKernel(opts.source ? { source: opts.source } : {});
-  await recordKernel(kernelStateFile(), kernel.artefact);
+  const { kernel, image } = await prepareVmArtefacts(opts.source);
   step('demo', `kernel ${kernel.artefact.release}: ${kernel.hit ? 'cache hit' : 'built'} in ${kernel.seconds.toFixed(1)} s`);
-  const image = await buildImage();
-  await mkdir(path.dirname(imageStateFile()), { recursive: true });
-  await writeFile(imageStateFile(), `${JSON.stringify(image.artefact, null, 2)}\n`);
   step('demo', `image: ${image.hit ? 'cache hit' : 'built'} in ${image.seconds.toFixed(1)} s`);
 
   const instance = 'demo';

@@ -1,11 +1,9 @@
 #!/usr/bin/env -S npx tsx
 /** npm run vm:image: builds the guest image (cached by its inputs) and records it for vm:up. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Command } from 'commander';
 import { runCli } from '../src/harness/cli.js';
 import { step } from '../src/harness/log.js';
-import { buildImage } from '../src/harness/vm-image.js';
+import { buildImage, recordImage } from '../src/harness/vm-image.js';
 import { imageStateFile } from '../src/harness/vm-state.js';
 
 const program = new Command('vm:image')
@@ -15,8 +13,7 @@ const program = new Command('vm:image')
 await runCli('vm:image', async () => {
   const opts = program.parse().opts<{ json?: boolean }>();
   const { artefact, hit, seconds } = await buildImage();
-  await mkdir(path.dirname(imageStateFile()), { recursive: true });
-  await writeFile(imageStateFile(), `${JSON.stringify(artefact, null, 2)}\n`);
+  await recordImage(imageStateFile(), artefact);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...artefact, cacheHit: hit, seconds }, null, 2)}\n`);
     return;

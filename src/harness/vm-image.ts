@@ -132,3 +132,9 @@ async function buildRootfs(cache: string, key: string): Promise<string> {
   });
   return path.join(rootfsCache.entryDir(meta.key), 'root');
 }
+
+/** Where this checkout records the last image it built (vm:up boots that one). */
+export async function recordImage(stateFile: string, artefact: ImageArtefact): Promise<void> {
+  await mkdir(path.dirname(stateFile), { recursive: true });
+  await writeFile(stateFile, `${JSON.stringify(artefact, null, 2)}\n`);
+}

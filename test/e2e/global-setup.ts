@@ -3,13 +3,11 @@
  * inputs) once per run, exactly as `npm run kernel:build` and `npm run
  * vm:image` do, and hands the records to the tests.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { buildKernel, recordKernel, type KernelArtefact } from '../../src/harness/kernel-build.js';
+import type { KernelArtefact } from '../../src/harness/kernel-build.js';
 import { step } from '../../src/harness/log.js';
-import { buildImage, type ImageArtefact } from '../../src/harness/vm-image.js';
-import { imageStateFile, kernelStateFile } from '../../src/harness/vm-state.js';
+import { prepareVmArtefacts } from '../../src/harness/vm-artefacts.js';
+import type { ImageArtefact } from '../../src/harness/vm-image.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,14 +17,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<void> {
-  const source = process.env.BALLOON_KERNEL_SOURCE;
-  const kernel = await buildKernel(source ? { source } : {});
+  const { kernel, image } = await prepareVmArtefacts(process.env.BALLOON_KERNEL_SOURCE);
   step('e2e', `kernel ${kernel.artefact.release} ${kernel.hit ? 'from the cache' : 'built'} in ${kernel.seconds.toFixed(1)} s`);
-  await recordKernel(kernelStateFile(), kernel.artefact);
-  const image = await buildImage();
   step('e2e', `image ${image.hit ? 'from the cache' : 'built'} in ${image.seconds.toFixed(1)} s`);
-  await mkdir(path.dirname(imageStateFile()), { recursive: true });
-  await writeFile(imageStateFile(), `${JSON.stringify(image.artefact, null, 2)}\n`);
   project.provide('kernel', kernel.artefact);
   project.provide('image', image.artefact);
 }

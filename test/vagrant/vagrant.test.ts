@@ -7,16 +7,15 @@
  * Needs root, vagrant, vagrant-libvirt, libvirt's daemon and QEMU (see README,
  * "Vagrant"). Run with `npm run test:vagrant`; not part of `npm test`.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKernel, recordKernel, type KernelArtefact } from '../../src/harness/kernel-build.js';
+import type { KernelArtefact } from '../../src/harness/kernel-build.js';
 import { step } from '../../src/harness/log.js';
 import { projectRoot } from '../../src/harness/paths.js';
-import { buildImage } from '../../src/harness/vm-image.js';
-import { imageStateFile, kernelStateFile } from '../../src/harness/vm-state.js';
+import { prepareVmArtefacts } from '../../src/harness/vm-artefacts.js';
 import { localBoxName } from '../../vagrant/box.js';
 import { LibvirtNetns } from './libvirt-netns.js';
 
@@ -61,13 +60,7 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
       }
     }
     // The kernel and the image, from the cache when their inputs did not change (as the e2e suite does).
-    const source = process.env.BALLOON_KERNEL_SOURCE;
-    const built = await buildKernel(source ? { source } : {});
-    kernel = built.artefact;
-    await recordKernel(kernelStateFile(), kernel);
-    const image = await buildImage();
-    await mkdir(path.dirname(imageStateFile()), { recursive: true });
-    await writeFile(imageStateFile(), `${JSON.stringify(image.artefact, null, 2)}\n`);
+    kernel = (await prepareVmArtefacts(process.env.BALLOON_KERNEL_SOURCE)).kernel.artefact;
 
     const box = await execa('npm', ['run', '--silent', 'vagrant:box'], { cwd: projectRoot, all: true, reject: false });
     if (box.exitCode !== 0) throw new Error(`npm run vagrant:box failed:\n${String(box.all)}`);
