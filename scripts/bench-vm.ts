@@ -8,18 +8,18 @@
  *
  *   npx tsx scripts/bench-vm.ts [--workloads course,sweep-hot] [--repetitions 1] [--out results/bench.json]
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runExperiment, type RunRecord } from '../src/experiment/index.js';
+import { runExperiment } from '../src/experiment/index.js';
 import { runCli } from '../src/harness/cli.js';
 import { step } from '../src/harness/log.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 import { table } from '../src/cli/format.js';
 import { writeReport } from '../src/report/index.js';
+import { loadResults } from '../src/report/load.js';
 import { summarize } from '../src/report/summary.js';
-import type { SimulateFile } from '../src/experiment/bound.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,10 +63,7 @@ await runCli('bench', async () => {
   }
   if (dir === null) throw new Error('bench: the experiment wrote no results');
 
-  const runs = JSON.parse(await readFile(path.join(dir, 'runs.json'), 'utf8')) as RunRecord[];
-  const simulate = JSON.parse(await readFile(path.join(dir, 'simulate.json'), 'utf8')) as SimulateFile;
-  const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as Parameters<typeof summarize>[0]['meta'];
-  const summary = summarize({ runs, simulate, meta });
+  const summary = summarize(await loadResults(dir));
   const report = await writeReport(dir);
   const bench = {
     generatedAt: new Date().toISOString(),
