@@ -100,10 +100,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--seed <n>', 'seed of the random workloads (default 1; the same for every repetition)')
     .option('--timeout <seconds>', 'per-run timeout; a run that takes longer is stopped and recorded as failed (default 1800)')
     .option('--sample-ms <ms>', 'free-memory sampling period of the runs')
-    .option('--target <target>', 'vm, vm:INSTANCE (a VM of this checkout, from npm run vm:up) or ssh://USER@127.0.0.1:PORT (loopback only)', 'vm')
+    .option('--target <target>', 'vm, vm:INSTANCE (a VM of this checkout, from npm run vm:up), vagrant, vagrant:MACHINE (the box of this checkout\'s Vagrantfile, through its ssh port forwarded to 127.0.0.1) or ssh://USER@127.0.0.1:PORT (loopback only)', 'vm')
     .option('--identity <file>', 'ssh private key for an ssh:// target (vagrant ssh-config: IdentityFile)')
     .option('--known-hosts <file>', 'known_hosts file to check an ssh:// target\'s host key against (default: not checked, as vagrant does)')
-    .option('--guest-dir <dir>', 'where the checkout is copied in an ssh:// guest (default ~/app-balloon)')
+    .option('--guest-dir <dir>', 'the checkout\'s directory in an ssh:// or vagrant guest; copied there when missing (default ~/app-balloon; /opt/app-balloon for vagrant)')
     .option('--out <dir>', 'parent directory of the results', 'results')
     .option('--no-simulate', 'do not simulate the MIN bound on the host')
     .option('--simulate-policies', 'also simulate every agent policy (minutes per workload at full size)')
@@ -117,6 +117,7 @@ not a result is recorded as a failed run and the matrix goes on. Ctrl-C stops af
 
 Examples:
   balloon experiment -w course,zipf -r 3 --size 2560M --threshold 512M
+  balloon experiment --config matrix.json --target vagrant
   balloon experiment --config matrix.json --target ssh://vagrant@127.0.0.1:2222 --identity .vagrant/machines/default/libvirt/private_key`)
     .action(async (opts: ExperimentCliOptions) => {
       const abort = new AbortController();

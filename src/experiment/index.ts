@@ -85,8 +85,9 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
   const fromFile = o.config === undefined ? {} : await readMatrixConfig(o.config);
   const matrix = planMatrix(mergeInputs(fromFile, o.matrix));
   const spec = parseTarget(o.target);
-  if (spec.kind === 'vm' && (o.identity !== undefined || o.knownHosts !== undefined)) {
-    throw new UsageError('--identity and --known-hosts are for ssh:// targets; the VM uses the checkout\'s own key');
+  if (spec.kind !== 'ssh' && (o.identity !== undefined || o.knownHosts !== undefined)) {
+    const own = spec.kind === 'vm' ? 'the VM uses the checkout\'s own key' : 'a Vagrant target uses the key `vagrant ssh-config` names';
+    throw new UsageError(`--identity and --known-hosts are for ssh:// targets; ${own}`);
   }
   if (o.identity !== undefined) {
     await access(o.identity).catch(() => {

@@ -1,21 +1,22 @@
 /**
- * Where the experiment runs: the harness VM (`vm`, `vm:NAME`) or any ssh
- * destination on this machine's loopback interface (`ssh://user@127.0.0.1:PORT`,
- * for example a Vagrant box; see `vagrant ssh-config`). Commands go over ssh.
+ * Where the experiment runs: the harness VM (`vm`, `vm:NAME`), the Vagrant box
+ * of this checkout (`vagrant`, `vagrant:MACHINE`, through its ssh port
+ * forwarded to 127.0.0.1), or any ssh destination on this machine's loopback
+ * interface (`ssh://user@127.0.0.1:PORT`). Commands go over ssh.
  */
 import { execa } from 'execa';
 import { sshOptions, vmStatus } from '../harness/vm.js';
 import { shQuote } from '../harness/exec.js';
 import { projectRoot } from '../harness/paths.js';
 import { UsageError } from '../cli/errors.js';
+import { ExperimentError } from './errors.js';
+import { resolveVagrantSsh } from './vagrant-target.js';
 
-/** A failure of the target itself (not reachable, not running): exit code 1. */
-export class ExperimentError extends Error {
-  override name = 'ExperimentError';
-}
+export { ExperimentError };
 
 export type TargetSpec =
   | { kind: 'vm'; instance: string }
+  | { kind: 'vagrant'; machine: string }
   | { kind: 'ssh'; user: string; host: string; port: number };
 
 /** Where the harness VM sees this checkout (shared read-only). */
@@ -40,6 +41,12 @@ export function parseTarget(text: string): TargetSpec {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(instance)) throw new UsageError(`--target ${text}: "${instance}" is not a VM instance name`);
     return { kind: 'vm', instance };
   }
+  const vagrant = /^vagrant(?::(.*))?$/.exec(t);
+  if (vagrant) {
+    const machine = vagrant[1] ?? 'default';
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(machine)) throw new UsageError(`--target ${text}: "${machine}" is not a Vagrant machine name`);
+    return { kind: 'vagrant', machine };
+  }
   if (t.startsWith('ssh://')) {
     const m = /^ssh:\/\/([^@/:\s]+)@(\[[^\]]+\]|[^:/\s]+)(?::(\d+))?\/?$/.exec(t);
     if (!m) throw new UsageError(`--target ${text}: expected ssh://USER@127.0.0.1:PORT`);
@@ -51,7 +58,7 @@ export function parseTarget(text: string): TargetSpec {
     }
     return { kind: 'ssh', user, host: host.replace(/^\[(.*)\]$/, '$1'), port };
   }
-  throw new UsageError(`--target ${text}: expected vm, vm:INSTANCE or ssh://USER@127.0.0.1:PORT`);
+  throw new UsageError(`--target ${text}: expected vm, vm:INSTANCE, vagrant, vagrant:MACHINE or ssh://USER@127.0.0.1:PORT`);
 }
 
 export interface ExecOptions {
@@ -83,8 +90,6 @@ export interface Target {
   /** Brings the checkout into the guest (nothing to do for the harness VM). */
   prepare(log: (line: string) => void): Promise<void>;
 }
-
-/** Quotes one word for the guest's shell. */
 
 async function sshCommand(args: readonly string[], command: string, options: ExecOptions): Promise<ExecOutcome> {
   const t0 = performance.now();
@@ -139,8 +144,22 @@ export async function openTarget(spec: TargetSpec, options: TargetOptions = {}):
       prepare: async () => undefined,
     };
   }
+  if (spec.kind === 'vagrant') {
+    // The Vagrantfile's provisioning unpacks the checkout in /opt/app-balloon.
+    const login = await resolveVagrantSsh(spec.machine);
+    const ssh = { kind: 'ssh', user: login.user, host: '127.0.0.1', port: login.port } as const;
+    const target = sshTarget(ssh, { identity: login.identity, knownHosts: undefined, guestDir: options.guestDir ?? VM_GUEST_DIR });
+    return { ...target, spec, label: `vagrant:${spec.machine} (ssh ${login.user}@127.0.0.1:${login.port}, forwarded to ${login.guestAddress}:22)` };
+  }
+  return sshTarget(spec, { identity: options.identity, knownHosts: options.knownHosts, guestDir: options.guestDir ?? DEFAULT_SSH_GUEST_DIR });
+}
+
+function sshTarget(
+  spec: Extract<TargetSpec, { kind: 'ssh' }>,
+  options: { identity: string | undefined; knownHosts: string | undefined; guestDir: string },
+): Target {
   const args = sshDestinationArgs(spec, options.identity, options.knownHosts);
-  const guestDir = options.guestDir ?? DEFAULT_SSH_GUEST_DIR;
+  const guestDir = options.guestDir;
   return {
     label: `ssh://${spec.user}@${spec.host}:${spec.port}`,
     spec,
@@ -164,4 +183,4 @@ export async function openTarget(spec: TargetSpec, options: TargetOptions = {}):
   };
 }
 
-const label = (spec: TargetSpec): string => (spec.kind === 'vm' ? `vm:${spec.instance}` : `${spec.user}@${spec.host}:${spec.port}`);
+const label = (spec: Extract<TargetSpec, { kind: 'ssh' }>): string => `${spec.user}@${spec.host}:${spec.port}`;

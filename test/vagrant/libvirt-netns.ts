@@ -163,6 +163,15 @@ export class LibvirtNetns {
         await sleep(500);
       }
     }
+    // Whatever still runs in the namespace (vagrant-libvirt's ssh port forward, when destroy did not stop it).
+    for (const p of await this.processes()) {
+      problems.push(`process ${p} still ran in the namespace; killed`);
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     const namespaces = String((await execa('ip', ['netns', 'list'])).stdout);
     if (namespaces.split('\n').some((l) => l.split(' ')[0] === this.name)) await attempt('delete namespace', () => execa('ip', ['netns', 'del', this.name]));
     await rm(path.dirname(this.confDir), { recursive: true, force: true });
@@ -178,6 +187,13 @@ export class LibvirtNetns {
     }
     await rm(this.dir, { recursive: true, force: true });
     return problems;
+  }
+
+  /** The pids of the processes in the namespace (none when it is gone). */
+  async processes(): Promise<number[]> {
+    const r = await execa('ip', ['netns', 'pids', this.name], { reject: false });
+    if (r.exitCode !== 0) return [];
+    return String(r.stdout).split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 0 && p !== process.pid);
   }
 
   /** What is still there after stop(): the namespace, libvirtd, its configuration. */

@@ -2,16 +2,20 @@
  * `vagrant up` with the locally built box, under libvirt with software
  * emulation, all of it inside a network namespace this test creates: the
  * guest boots the patched kernel, the balloon sysfs and the CLI are there,
- * `vagrant destroy -f` and the tear-down leave nothing behind.
+ * `balloon experiment --target vagrant` runs a matrix through the ssh port
+ * forwarded to the namespace's 127.0.0.1, `vagrant destroy -f` and the
+ * tear-down leave nothing behind.
  *
  * Needs root, vagrant, vagrant-libvirt, libvirt's daemon and QEMU (see README,
- * "Vagrant"). Run with `npm run test:vagrant`; not part of `npm test`.
+ * "Vagrant"). Part of `npm test` (after the other suites); alone: `npm run test:vagrant`.
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/experiment/index.js';
 import type { KernelArtefact } from '../../src/harness/kernel-build.js';
 import { step } from '../../src/harness/log.js';
 import { projectRoot } from '../../src/harness/paths.js';
@@ -20,6 +24,8 @@ import { localBoxName } from '../../vagrant/box.js';
 import { LibvirtNetns } from './libvirt-netns.js';
 
 const namespace = `balloon-vagrant-${process.pid}`;
+/** On the namespace's own loopback. */
+const sshPort = 2222;
 
 describe('vagrant up with the local box (libvirt, software emulation, in a network namespace)', () => {
   let libvirt: LibvirtNetns | undefined;
@@ -42,6 +48,9 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
         VAGRANT_DEFAULT_PROVIDER: 'libvirt',
         BALLOON_VAGRANT_DRIVER: 'qemu',
         BALLOON_VAGRANT_BOX: localBoxName,
+        // The size the e2e experiment runs at (a 448 MiB workload under pressure).
+        BALLOON_VAGRANT_MEMORY: '768M',
+        BALLOON_VAGRANT_SSH_PORT: String(sshPort),
       },
     });
   };
@@ -105,6 +114,44 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
     expect(help).toMatch(/\brun\b/);
   });
 
+  it('the guest\'s ssh is forwarded to 127.0.0.1 (in the namespace)', async () => {
+    const env = libvirt!;
+    const r = await env.exec('ssh', [
+      '-p', String(sshPort), '-i', path.join(projectRoot, '.vm', 'id_ed25519'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+      '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@127.0.0.1', 'uname -r',
+    ], { reject: false, timeout: 120_000, stdin: 'ignore' });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stdout).trim()).toBe(kernel.release);
+  });
+
+  it('balloon experiment --target vagrant runs balloon and kernel in the box', async () => {
+    const env = libvirt!;
+    const out = path.join(libvirt!.dir, 'results');
+    const r = await env.exec(process.execPath, [
+      path.join(projectRoot, 'bin', 'balloon.js'), 'experiment', '--target', 'vagrant', '--workloads', 'course', '--policies', 'balloon,kernel',
+      '--repetitions', '1', '--size', '448M', '--threshold', '160M', '--passes', '2', '--out', out,
+    ], { cwd: projectRoot, reject: false, all: true, timeout: 30 * 60_000, stdin: 'ignore', env: { VAGRANT_DOTFILE_PATH: dotDir } });
+    process.stdout.write(`--- balloon experiment --target vagrant (exit ${r.exitCode}) ---\n${String(r.stderr).split('\n').slice(-12).join('\n')}\n`);
+    expect(r.exitCode, String(r.all).slice(-3000)).toBe(0);
+    expect(String(r.stderr)).toMatch(new RegExp(`target vagrant:default \\(ssh root@127\\.0\\.0\\.1:${sshPort}, forwarded to [0-9.]+:22\\)`));
+    const dirs = readdirSync(out);
+    expect(dirs).toHaveLength(1);
+    const dir = path.join(out, dirs[0]!);
+    const runs = JSON.parse(readFileSync(path.join(dir, 'runs.json'), 'utf8')) as RunRecord[];
+    expect(runs.map((x) => [x.policy, x.status])).toEqual([
+      ['balloon', 'ok'],
+      ['kernel', 'ok'],
+    ]);
+    for (const x of runs) expect(x.result?.integrity.ok, `${x.policy}: integrity`).toBe(true);
+    expect(runs[0]!.result!.sigballoonCount).toBeGreaterThan(0);
+    expect(runs[0]!.result!.pagesFreed).toBeGreaterThan(0);
+    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { status: string; guest: { uname: string }; target: { spec: unknown } };
+    expect(meta.status).toBe('complete');
+    expect(meta.guest.uname).toContain(kernel.release);
+    expect(meta.target.spec).toEqual({ kind: 'vagrant', machine: 'default' });
+    expect(existsSync(path.join(dir, 'runs.csv'))).toBe(true);
+  });
+
   it('vagrant provision is safe to re-run', async () => {
     const r = await vagrant(['provision', '--no-color'], 10 * 60_000);
     expect(r.exitCode, String(r.all).slice(-3000)).toBe(0);
@@ -125,6 +172,9 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
     expect(after.volumes.every((v) => v.startsWith('app-balloon-VAGRANTSLASH-local_vagrant_box_image_'))).toBe(true);
     for (const v of after.volumes) await env.virsh(['vol-delete', '--pool', 'default', v]);
     expect((await env.inventory()).volumes).toEqual([]);
+    const libvirtd = await env.libvirtdPid();
+    const others = (await env.processes()).filter((p) => p !== libvirtd);
+    expect(others, 'processes left in the namespace besides libvirtd (the ssh port forward?)').toEqual([]);
     expect(await env.stop()).toEqual([]);
     expect(await env.leftovers()).toEqual([]);
     libvirt = undefined;

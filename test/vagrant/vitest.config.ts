@@ -1,6 +1,8 @@
 /**
  * `npm run test:vagrant`: the Vagrant end-to-end test (libvirt in a network
- * namespace). Separate from vitest.config.ts, so `npm test` does not run it.
+ * namespace). Separate from vitest.config.ts so that it runs after the e2e
+ * suite, not beside it (two software-emulated VMs on two cores); `npm test`
+ * runs both, one after the other.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -10,7 +12,7 @@ export default defineConfig({
   test: {
     name: 'vagrant',
     include: ['test/vagrant/**/*.test.ts'],
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
     // Software emulation; safety nets, not timings.
     testTimeout: 30 * 60_000,
     hookTimeout: 30 * 60_000,

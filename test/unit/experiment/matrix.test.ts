@@ -94,7 +94,7 @@ describe('targets', () => {
     ['ssh://127.0.0.1:22', /expected ssh:\/\/USER@127\.0\.0\.1:PORT/],
     ['ssh://u@127.0.0.1:99999', /port must be 1-65535/],
     ['vm:../x', /not a VM instance name/],
-    ['docker', /expected vm, vm:INSTANCE or ssh:\/\/USER@127\.0\.0\.1:PORT/],
+    ['docker', /expected vm, vm:INSTANCE, vagrant, vagrant:MACHINE or ssh:\/\/USER@127\.0\.0\.1:PORT/],
   ])('refuses %s', (text, message) => {
     expect(() => parseTarget(text)).toThrow(message);
   });

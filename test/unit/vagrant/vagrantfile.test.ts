@@ -60,17 +60,24 @@ describe('Vagrantfile', () => {
       BALLOON_VAGRANT_DRIVER: 'kvm',
       BALLOON_VAGRANT_BOX: 'debian/bookworm64',
       BALLOON_VAGRANT_KERNEL: '/nonexistent/bzImage',
+      BALLOON_VAGRANT_SSH_PORT: '2299',
     });
     expect(all.exitCode, String(all.all)).toBe(0);
   }, 240_000);
 
-  it('rejects a bad accelerator or size, naming the variable', async () => {
+  it('rejects a bad accelerator, size, port or CPU count, naming the variable', async () => {
     const driver = await validate({ BALLOON_VAGRANT_DRIVER: 'xen' });
     expect(driver.exitCode).not.toBe(0);
     expect(String(driver.all)).toContain('BALLOON_VAGRANT_DRIVER="xen": expected qemu (software emulation) or kvm');
     const memory = await validate({ BALLOON_VAGRANT_MEMORY: 'lots' });
     expect(memory.exitCode).not.toBe(0);
     expect(String(memory.all)).toContain('BALLOON_VAGRANT_MEMORY="lots"');
+    const port = await validate({ BALLOON_VAGRANT_SSH_PORT: '22' });
+    expect(port.exitCode).not.toBe(0);
+    expect(String(port.all)).toContain('BALLOON_VAGRANT_SSH_PORT="22": expected a port above 1024');
+    const cpus = await validate({ BALLOON_VAGRANT_CPUS: '0' });
+    expect(cpus.exitCode).not.toBe(0);
+    expect(String(cpus.all)).toContain('BALLOON_VAGRANT_CPUS="0": expected a positive integer');
   }, 240_000);
 
   it('the provisioning script is valid sh', async () => {
