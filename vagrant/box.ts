@@ -5,7 +5,7 @@
  * `vagrant box add --force` under a fixed name. Also packs the checkout for the
  * Vagrantfile's provisioning (the guest downloads nothing).
  */
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyedCache } from '../src/harness/cache.js';
@@ -98,21 +98,22 @@ export async function buildBox(): Promise<{ artefact: BoxArtefact; hit: boolean;
   return { artefact: meta, hit, seconds: (Date.now() - started) / 1000 };
 }
 
-/** Where the checkout records which box key it added. */
-export const boxRecordFile = (): string => path.join(recordsDir, 'vagrant', 'box.json');
+/** Where the checkout records which box key it added under a name. */
+export const boxRecordFile = (name = localBoxName): string =>
+  path.join(recordsDir, 'vagrant', name === localBoxName ? 'box.json' : `box-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
 
 /** `vagrant box add --force` unless this very box (by key) is already there. */
-export async function addBox(artefact: BoxArtefact, force = false): Promise<{ added: boolean }> {
+export async function addBox(artefact: BoxArtefact, force = false, name = localBoxName): Promise<{ added: boolean }> {
   await requireTools('vagrant:box', [{ command: 'vagrant', debianPackage: 'vagrant' }]);
   const env = { VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_BOX_UPDATE_CHECK_DISABLE: '1' };
   const listed = await run('vagrant', ['box', 'list', '--machine-readable'], { env, cwd: tmpdir() }).catch(() => '');
-  const present = listed.split('\n').some((line) => line.split(',')[3] === localBoxName);
-  const recorded = await readFile(boxRecordFile(), 'utf8').then((t) => (JSON.parse(t) as { key?: string }).key, () => undefined);
+  const present = listed.split('\n').some((line) => line.split(',')[3] === name);
+  const recorded = await readFile(boxRecordFile(name), 'utf8').then((t) => (JSON.parse(t) as { key?: string }).key, () => undefined);
   if (!force && present && recorded === artefact.key) return { added: false };
-  step('vagrant:box', `vagrant box add --force --name ${localBoxName}`);
-  await run('vagrant', ['box', 'add', '--force', '--provider', 'libvirt', '--name', localBoxName, artefact.box], { env, cwd: tmpdir() });
-  await mkdir(path.dirname(boxRecordFile()), { recursive: true });
-  await writeFile(boxRecordFile(), `${JSON.stringify({ name: localBoxName, key: artefact.key, box: artefact.box }, null, 2)}\n`);
+  step('vagrant:box', `vagrant box add --force --name ${name}`);
+  await run('vagrant', ['box', 'add', '--force', '--provider', 'libvirt', '--name', name, artefact.box], { env, cwd: tmpdir() });
+  await mkdir(path.dirname(boxRecordFile(name)), { recursive: true });
+  await writeFile(boxRecordFile(name), `${JSON.stringify({ name, key: artefact.key, box: artefact.box }, null, 2)}\n`);
   return { added: true };
 }
 
@@ -121,8 +122,9 @@ export const projectArchiveFile = (): string => path.join(recordsDir, 'vagrant',
 
 /**
  * Packs what `node bin/balloon.js` needs in the guest: the checkout's files
- * (tracked and untracked, minus git-ignored ones), node_modules and the built
- * addon. The host's Node.js and addon run unchanged in the Debian 12 guest.
+ * (tracked and untracked, minus git-ignored ones), node_modules, the built
+ * addon and this host's Node.js binary (.vagrant-node/node). The host's
+ * Node.js and addon run unchanged in a Debian 12 guest.
  */
 export async function packProject(): Promise<{ archive: string; bytes: number }> {
   await requireTools('vagrant:box', [{ command: 'git', debianPackage: 'git' }]);
@@ -140,10 +142,13 @@ export async function packProject(): Promise<{ archive: string; bytes: number }>
   const stampDir = path.join(path.dirname(archive), 'stamp');
   await mkdir(stampDir, { recursive: true });
   await writeFile(path.join(stampDir, '.vagrant-packed'), `${revision} packed ${new Date().toISOString()}\n`);
+  // This host's Node.js, for boxes without Node.js 20 (provisioning installs it; the guest downloads nothing).
+  await mkdir(path.join(stampDir, '.vagrant-node'), { recursive: true });
+  await copyFile(process.execPath, path.join(stampDir, '.vagrant-node', 'node'));
   const list = path.join(path.dirname(archive), 'files.txt');
   await writeFile(list, `${present.join('\n')}\n`);
   const tmp = `${archive}.tmp`;
-  await run('tar', ['-czf', tmp, '-C', projectRoot, '--exclude=node_modules/.cache', '-T', list, '-C', stampDir, '.vagrant-packed']);
+  await run('tar', ['-czf', tmp, '-C', projectRoot, '--exclude=node_modules/.cache', '-T', list, '-C', stampDir, '.vagrant-packed', '.vagrant-node']);
   await run('mv', [tmp, archive]);
   await rm(list, { force: true });
   return { archive, bytes: (await stat(archive)).size };

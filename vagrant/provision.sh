@@ -13,7 +13,7 @@ fail() { echo "app-balloon provision: error: $*" >&2; exit 1; }
 release=$(uname -r)
 case "$release" in
 *-balloon) say "kernel $release" ;;
-*) fail "the running kernel is $release, not the patched one (-balloon). With the local box, libvirt boots the bzImage of \`npm run kernel:build\`; other boxes need that kernel installed (not automated yet; see README.md, Vagrant)." ;;
+*) fail "the running kernel is $release, not the patched one (-balloon). With the local box, libvirt boots the bzImage of \`npm run kernel:build\`; other boxes get the package of \`npm run kernel:build -- --deb\` from the kernel provisioner, then a reboot (see README.md, Vagrant)." ;;
 esac
 [ -d /sys/kernel/mm/balloon ] || fail "/sys/kernel/mm/balloon is missing: the kernel lacks the balloon patches"
 
@@ -47,6 +47,14 @@ if [ -n "$archive" ] && [ -f "$archive" ]; then
 	mv /opt/app-balloon.new /opt/app-balloon
 	rm -f "$archive"
 	say "checkout unpacked in /opt/app-balloon ($(cat /opt/app-balloon/.vagrant-packed 2>/dev/null || echo 'unknown revision'))"
+	# Node.js 20 or later: the box's own, else the host's binary packed with the checkout.
+	packed_node=/opt/app-balloon/.vagrant-node/node
+	major=$(node -p 'process.versions.node.split(".")[0]' 2> /dev/null || echo 0)
+	if [ "$major" -lt 20 ] && [ -x "$packed_node" ]; then
+		install -m 755 "$packed_node" /usr/local/bin/node
+		say "installed Node.js $(/usr/local/bin/node --version) in /usr/local/bin (the host's; the box had ${major})"
+	fi
+	rm -rf /opt/app-balloon/.vagrant-node
 	command -v node > /dev/null || fail "node is not on PATH"
 	(cd /opt/app-balloon && node bin/balloon.js --help > /dev/null) || fail "node bin/balloon.js --help failed in /opt/app-balloon"
 	say "node $(node --version); balloon CLI runs"

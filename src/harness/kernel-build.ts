@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { access, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -13,6 +13,7 @@ import { defaultSourceSpec, parseSourceSpec, resolveSource } from './kernel-sour
 import { applySeries, kernelVersionOf, preparePristineTree, readSeries, resetTree } from './kernel-tree.js';
 import { Progress, step } from './log.js';
 import { cacheRoot, kernelPatchDir } from './paths.js';
+import { writeRecord } from './vm-state.js';
 
 /** Bump when the build recipe changes in a way that changes the product. */
 const recipeVersion = '3';
@@ -26,6 +27,21 @@ export interface KernelBuildOptions {
   /** Compiler override (BALLOON_CC). */
   compiler?: string;
   patchDir?: string;
+  /** Also package the kernel as Debian packages (`make bindeb-pkg`), for installing it into other guests. */
+  debs?: boolean;
+}
+
+/** The kernel as Debian packages (`make bindeb-pkg`), next to its cache entry's key. */
+export interface KernelDebs {
+  key: string;
+  release: string;
+  /** The Debian version of the packages. */
+  packageVersion: string;
+  /** linux-image-<release>: the kernel, its modules and config; what a guest installs. */
+  image: string;
+  /** Every .deb built (image, headers, libc-dev). */
+  debs: string[];
+  builtAt: string;
 }
 
 /** What a kernel cache entry holds (files next to it: bzImage, config). */
@@ -87,7 +103,9 @@ export async function localKernelInputs(patchDir = kernelPatchDir): Promise<stri
   });
 }
 
-export async function buildKernel(options: KernelBuildOptions = {}): Promise<{ artefact: KernelArtefact; hit: boolean; seconds: number }> {
+export async function buildKernel(
+  options: KernelBuildOptions = {},
+): Promise<{ artefact: KernelArtefact; hit: boolean; seconds: number; debs?: { meta: KernelDebs; hit: boolean } }> {
   const started = Date.now();
   const patchDir = options.patchDir ?? kernelPatchDir;
   await requireTools('kernel:build', [
@@ -104,6 +122,12 @@ export async function buildKernel(options: KernelBuildOptions = {}): Promise<{ a
     { command: 'pahole', debianPackage: 'dwarves' },
     { file: '/usr/include/libelf.h', debianPackage: 'libelf-dev' },
     { file: '/usr/include/openssl/ssl.h', debianPackage: 'libssl-dev' },
+    ...(options.debs === true
+      ? [
+          { command: 'dpkg-buildpackage', debianPackage: 'dpkg-dev' },
+          { command: 'fakeroot', debianPackage: 'fakeroot' },
+        ]
+      : []),
   ]);
   const cache = cacheRoot();
   const specText = options.source ?? defaultSourceSpec;
@@ -131,11 +155,13 @@ export async function buildKernel(options: KernelBuildOptions = {}): Promise<{ a
     });
     const buildHost = `k-${key.slice(0, 12)}`;
     const kernels = new KeyedCache<KernelArtefact>(path.join(cache, 'kernels'));
-    const result = await kernels.getOrBuild(key, async (tmp) => {
-      step('kernel', `building ${source.description} with ${series.patches.length} patch(es), ${compiler.identity}`);
+    const make = makeRunner(tree, out, compiler.name, buildHost, path.join(cache, 'ccache'), options.jobs);
+    /** The build tree says which key it was last built for, so that packaging never packs another kernel. */
+    const builtKeyFile = path.join(out, '.balloon-key');
+    const configureAndBuild = async (): Promise<void> => {
+      await rm(builtKeyFile, { force: true });
       await resetTree(tree);
       await applySeries(tree, series, source.description);
-      const make = makeRunner(tree, out, compiler.name, buildHost, path.join(cache, 'ccache'), options.jobs);
       await mkdir(out, { recursive: true });
       await make(['defconfig']);
       await make(['kvm_guest.config']);
@@ -150,6 +176,11 @@ export async function buildKernel(options: KernelBuildOptions = {}): Promise<{ a
         );
       }
       await make(['bzImage'], true);
+      await writeFile(builtKeyFile, key);
+    };
+    const result = await kernels.getOrBuild(key, async (tmp) => {
+      step('kernel', `building ${source.description} with ${series.patches.length} patch(es), ${compiler.identity}`);
+      await configureAndBuild();
       const release = (await make(['-s', 'kernelrelease'])).trim();
       await copyFile(path.join(out, 'arch/x86/boot/bzImage'), path.join(tmp, 'bzImage'));
       await copyFile(path.join(out, '.config'), path.join(tmp, 'config'));
@@ -170,7 +201,27 @@ export async function buildKernel(options: KernelBuildOptions = {}): Promise<{ a
         buildHost,
       };
     });
-    return { artefact: result.meta, hit: result.hit, seconds: (Date.now() - started) / 1000 };
+    if (options.debs !== true) return { artefact: result.meta, hit: result.hit, seconds: (Date.now() - started) / 1000 };
+    const artefact = result.meta;
+    const debCache = new KeyedCache<KernelDebs>(path.join(cache, 'kernel-debs'));
+    const debs = await debCache.getOrBuild(key, async (tmp) => {
+      if ((await readFile(builtKeyFile, 'utf8').catch(() => '')) !== key) {
+        step('kernel', 'the build tree holds another kernel: building this one again before packaging');
+        await configureAndBuild();
+      }
+      const packageVersion = `${artefact.release}-1`;
+      step('kernel', `make bindeb-pkg (KDEB_PKGVERSION=${packageVersion})`);
+      await make(['bindeb-pkg', `KDEB_PKGVERSION=${packageVersion}`], true);
+      // dpkg-buildpackage writes next to the build directory.
+      const made = (await readdir(workDir)).filter((f) => f.endsWith(`_${packageVersion}_amd64.deb`));
+      const image = made.find((f) => f.startsWith(`linux-image-${artefact.release}_`));
+      if (image === undefined) throw new HarnessError(`kernel: make bindeb-pkg made no linux-image-${artefact.release} package (made: ${made.join(', ') || 'nothing'}).`, `See ${path.join(out, 'build.log')}.`);
+      for (const f of made) await rename(path.join(workDir, f), path.join(tmp, f));
+      for (const f of await readdir(workDir)) if (f.endsWith(`_${packageVersion}_amd64.buildinfo`) || f.endsWith(`_${packageVersion}_amd64.changes`)) await rm(path.join(workDir, f));
+      const dir = debCache.entryDir(key);
+      return { key, release: artefact.release, packageVersion, image: path.join(dir, image), debs: made.sort().map((f) => path.join(dir, f)), builtAt: new Date().toISOString() };
+    });
+    return { artefact, hit: result.hit, seconds: (Date.now() - started) / 1000, debs: { meta: debs.meta, hit: debs.hit } };
   });
 }
 
@@ -225,6 +276,10 @@ function makeRunner(tree: string, out: string, cc: string, buildHost: string, cc
 
 /** Where this checkout records the last kernel it built (the VM boots that one). */
 export async function recordKernel(stateFile: string, artefact: KernelArtefact): Promise<void> {
-  await mkdir(path.dirname(stateFile), { recursive: true });
-  await writeFile(stateFile, `${JSON.stringify(artefact, null, 2)}\n`);
+  await writeRecord(stateFile, artefact);
+}
+
+/** Where this checkout records the Debian packages of that kernel (the Vagrantfile installs them into other boxes). */
+export async function recordKernelDebs(stateFile: string, debs: KernelDebs): Promise<void> {
+  await writeRecord(stateFile, debs);
 }

@@ -91,7 +91,7 @@ export async function applySeries(treeDir: string, series: PatchSeries, sourceDe
 /** "5.10.223" from the tree's Makefile. */
 export async function kernelVersionOf(treeOrTarballRoot: string): Promise<string> {
   const makefile = await readFile(path.join(treeOrTarballRoot, 'Makefile'), 'utf8');
-  const field = (name: string): string => new RegExp(`^${name}\\s*=\\s*(\\S*)`, 'm').exec(makefile)?.[1] ?? '';
+  const field = (name: string): string => new RegExp(`^${name}[ \\t]*=[ \\t]*(\\S*)`, 'm').exec(makefile)?.[1] ?? '';
   const extra = field('EXTRAVERSION');
   return `${field('VERSION')}.${field('PATCHLEVEL')}.${field('SUBLEVEL')}${extra}`;
 }

@@ -8,6 +8,7 @@ import { guestFiles } from './guest-files.js';
 import { keyOf, sha256File } from './hash.js';
 import { Progress, step } from './log.js';
 import { cacheRoot } from './paths.js';
+import { writeRecord } from './vm-state.js';
 
 /** Bump when the image recipe changes in a way that changes the product. */
 const recipeVersion = '1';
@@ -98,36 +99,44 @@ export async function buildImage(): Promise<{ artefact: ImageArtefact; hit: bool
   return { artefact: result.meta, hit: result.hit, seconds: (Date.now() - started) / 1000 };
 }
 
+/**
+ * debootstrap: Debian bookworm (guestSuite), minbase plus `packages` (their Depends, not their Recommends),
+ * from the machine's configured Debian mirror, into `target`; apt's download cache emptied.
+ */
+export async function debootstrap(scope: string, target: string, packages: readonly string[]): Promise<void> {
+  const mirror = await machineDebianMirror();
+  const progress = new Progress(scope);
+  step(scope, `debootstrap ${guestSuite} (minbase + ${packages.join(', ')}) from the machine's Debian mirror`);
+  const { execa } = await import('execa');
+  const child = execa('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, '--components=main', guestSuite, target, mirror], {
+    all: true,
+    reject: false,
+    buffer: { all: true },
+  });
+  child.all?.on('data', (chunk: Buffer) => {
+    const line = chunk.toString().trim().split('\n').pop() ?? '';
+    progress.update(`debootstrap: ${line.slice(0, 70)}`);
+  });
+  const done = await child;
+  if (done.exitCode !== 0) {
+    const log = await readFile(path.join(target, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
+    throw new HarnessError(
+      `${scope}: debootstrap failed (exit ${done.exitCode}).`,
+      'Check that the machine reaches its Debian mirror.',
+      `${String(done.all ?? '').split('\n').slice(-15).join('\n')}\n${log.split('\n').slice(-15).join('\n')}`,
+    );
+  }
+  progress.done('debootstrap finished');
+  await rm(path.join(target, 'var/cache/apt/archives'), { recursive: true, force: true });
+  await mkdir(path.join(target, 'var/cache/apt/archives/partial'), { recursive: true });
+}
+
 /** debootstrap minbase + our packages, from the machine's configured Debian mirror. Cached. */
 async function buildRootfs(cache: string, key: string): Promise<string> {
   const rootfsCache = new KeyedCache<RootfsArtefact>(path.join(cache, 'rootfs'));
   const { meta } = await rootfsCache.getOrBuild(key, async (tmp) => {
-    const mirror = await machineDebianMirror();
     const target = path.join(tmp, 'root');
-    const progress = new Progress('vm:image');
-    step('vm:image', `debootstrap ${guestSuite} (minbase + ${guestPackages.join(', ')}) from the machine's Debian mirror`);
-    const { execa } = await import('execa');
-    const child = execa(
-      'debootstrap',
-      ['--variant=minbase', `--include=${guestPackages.join(',')}`, '--components=main', guestSuite, target, mirror],
-      { all: true, reject: false, buffer: { all: true } },
-    );
-    child.all?.on('data', (chunk: Buffer) => {
-      const line = chunk.toString().trim().split('\n').pop() ?? '';
-      progress.update(`debootstrap: ${line.slice(0, 70)}`);
-    });
-    const done = await child;
-    if (done.exitCode !== 0) {
-      const log = await readFile(path.join(target, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
-      throw new HarnessError(
-        `vm:image: debootstrap failed (exit ${done.exitCode}).`,
-        'Check that the machine reaches its Debian mirror.',
-        `${String(done.all ?? '').split('\n').slice(-15).join('\n')}\n${log.split('\n').slice(-15).join('\n')}`,
-      );
-    }
-    progress.done('debootstrap finished');
-    await rm(path.join(target, 'var/cache/apt/archives'), { recursive: true, force: true });
-    await mkdir(path.join(target, 'var/cache/apt/archives/partial'), { recursive: true });
+    await debootstrap('vm:image', target, guestPackages);
     return { key, suite: guestSuite, packages: guestPackages };
   });
   return path.join(rootfsCache.entryDir(meta.key), 'root');
@@ -135,6 +144,5 @@ async function buildRootfs(cache: string, key: string): Promise<string> {
 
 /** Where this checkout records the last image it built (vm:up boots that one). */
 export async function recordImage(stateFile: string, artefact: ImageArtefact): Promise<void> {
-  await mkdir(path.dirname(stateFile), { recursive: true });
-  await writeFile(stateFile, `${JSON.stringify(artefact, null, 2)}\n`);
+  await writeRecord(stateFile, artefact);
 }

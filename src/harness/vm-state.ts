@@ -1,4 +1,4 @@
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HarnessError } from './errors.js';
 import { run } from './exec.js';
@@ -9,6 +9,8 @@ export const recordsDir = path.join(projectRoot, '.vm');
 
 export const kernelStateFile = (): string => path.join(recordsDir, 'kernel.json');
 export const imageStateFile = (): string => path.join(recordsDir, 'image.json');
+/** The kernel's Debian packages (`npm run kernel:build -- --deb`), for the Vagrantfile. */
+export const kernelDebsStateFile = (): string => path.join(recordsDir, 'kernel-debs.json');
 export const sshKeyFile = (): string => path.join(recordsDir, 'id_ed25519');
 
 /** One VM instance's files (disk overlay, swap disk, console log, pid, port). */
@@ -23,6 +25,12 @@ export async function ensureSshKey(): Promise<{ privateKey: string; publicKey: s
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'app-balloon-checkout', '-f', key]);
   }
   return { privateKey: key, publicKey: (await readFile(`${key}.pub`, 'utf8')).trim() };
+}
+
+/** Writes one of the checkout's records (JSON). */
+export async function writeRecord(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export async function readRecord<T>(file: string, what: string, command: string): Promise<T> {

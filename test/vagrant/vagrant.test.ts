@@ -10,10 +10,7 @@
  * "Vagrant"). Part of `npm test` (after the other suites); alone: `npm run test:vagrant`.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/experiment/index.js';
 import type { KernelArtefact } from '../../src/harness/kernel-build.js';
@@ -21,63 +18,41 @@ import { step } from '../../src/harness/log.js';
 import { projectRoot } from '../../src/harness/paths.js';
 import { prepareVmArtefacts } from '../../src/harness/vm-artefacts.js';
 import { localBoxName } from '../../vagrant/box.js';
-import { LibvirtNetns } from './libvirt-netns.js';
+import type { LibvirtNetns } from './libvirt-netns.js';
+import { requireVagrantHost, startVagrantEnv, vagrantBox, withoutProgress, type VagrantEnv } from './vagrant-env.js';
 
-const namespace = `balloon-vagrant-${process.pid}`;
 /** On the namespace's own loopback. */
 const sshPort = 2222;
 
 describe('vagrant up with the local box (libvirt, software emulation, in a network namespace)', () => {
+  let env: VagrantEnv | undefined;
   let libvirt: LibvirtNetns | undefined;
   let kernel: KernelArtefact;
   let dotDir: string;
   let up = false;
 
-  /** vagrant inside the namespace, with its machine state in the test's directory (not the checkout). */
-  const vagrant = (args: readonly string[], timeoutMs = 20 * 60_000) => {
-    if (!libvirt) throw new Error('libvirtd is not running');
-    return libvirt.exec('vagrant', args, {
-      cwd: projectRoot,
-      timeout: timeoutMs,
-      all: true,
-      reject: false,
-      env: {
-        VAGRANT_DOTFILE_PATH: dotDir,
-        VAGRANT_CHECKPOINT_DISABLE: '1',
-        VAGRANT_BOX_UPDATE_CHECK_DISABLE: '1',
-        VAGRANT_DEFAULT_PROVIDER: 'libvirt',
-        BALLOON_VAGRANT_DRIVER: 'qemu',
-        BALLOON_VAGRANT_BOX: localBoxName,
-        // The size the e2e experiment runs at (a 448 MiB workload under pressure).
-        BALLOON_VAGRANT_MEMORY: '768M',
-        BALLOON_VAGRANT_SSH_PORT: String(sshPort),
-      },
-    });
+  const vagrant = (args: readonly string[], timeoutMs?: number) => {
+    if (!env) throw new Error('libvirtd is not running');
+    return env.vagrant(args, timeoutMs);
   };
-  const guest = async (command: string): Promise<string> => {
-    const r = await vagrant(['ssh', '-c', command], 5 * 60_000);
-    if (r.exitCode !== 0) throw new Error(`vagrant ssh -c '${command}' exited with ${r.exitCode}:\n${String(r.all)}`);
-    return String(r.stdout).trim();
+  const guest = (command: string): Promise<string> => {
+    if (!env) throw new Error('libvirtd is not running');
+    return env.guest(command);
   };
 
   beforeAll(async () => {
-    if (process.getuid?.() !== 0) throw new Error('the Vagrant test runs as root (it creates a network namespace and starts libvirtd)');
-    for (const tool of ['vagrant', 'libvirtd', 'virsh', 'ip', 'qemu-system-x86_64', 'qemu-img']) {
-      const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
-      if (r.exitCode !== 0) {
-        throw new Error(`${tool} is missing: apt-get install --no-install-recommends vagrant vagrant-libvirt libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dnsmasq-base iptables qemu-system-x86 qemu-utils`);
-      }
-    }
+    await requireVagrantHost();
     // The kernel and the image, from the cache when their inputs did not change (as the e2e suite does).
     kernel = (await prepareVmArtefacts(process.env.BALLOON_KERNEL_SOURCE)).kernel.artefact;
-
-    const box = await execa('npm', ['run', '--silent', 'vagrant:box'], { cwd: projectRoot, all: true, reject: false });
-    if (box.exitCode !== 0) throw new Error(`npm run vagrant:box failed:\n${String(box.all)}`);
-
-    const dir = await mkdtemp(path.join(tmpdir(), 'balloon-vagrant-'));
-    dotDir = path.join(dir, 'dot');
-    libvirt = await LibvirtNetns.start(namespace, dir);
-    step('vagrant', `libvirtd ${await libvirt.libvirtdPid()} runs in network namespace ${namespace}; pool in ${libvirt.poolDir}`);
+    await vagrantBox();
+    env = await startVagrantEnv('vagrant', {
+      BALLOON_VAGRANT_BOX: localBoxName,
+      // The size the e2e experiment runs at (a 448 MiB workload under pressure).
+      BALLOON_VAGRANT_MEMORY: '768M',
+      BALLOON_VAGRANT_SSH_PORT: String(sshPort),
+    });
+    libvirt = env.libvirt;
+    dotDir = env.dotDir;
   });
 
   afterAll(async () => {
@@ -94,7 +69,7 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
     const seconds = (Date.now() - started) / 1000;
     up = true;
     step('vagrant', `vagrant up took ${seconds.toFixed(1)} s (box upload, boot under TCG, ssh, provisioning)`);
-    const output = String(r.all).replace(/(?:\u001b\[K)?Progress: \d+%/g, '');
+    const output = withoutProgress(r.all);
     expect(r.exitCode, output.slice(-4000)).toBe(0);
     expect(output).toContain(`app-balloon provision: kernel ${kernel.release}`);
     expect(output).toContain('balloon CLI runs');

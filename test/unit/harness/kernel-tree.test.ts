@@ -28,7 +28,7 @@ async function fixture() {
   const dir = await mkdtemp(path.join(tmpdir(), 'balloon-tree-'));
   const source = path.join(dir, 'source');
   await mkdir(source);
-  await writeFile(path.join(source, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 11\nSUBLEVEL = 5\nEXTRAVERSION =\n');
+  await writeFile(path.join(source, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 11\nSUBLEVEL = 5\nEXTRAVERSION =\nNAME = Dare mighty things\n');
   await writeFile(path.join(source, 'hello.c'), 'old\n');
   const patches = path.join(dir, 'patches');
   await mkdir(patches);

@@ -61,6 +61,7 @@ describe('Vagrantfile', () => {
       BALLOON_VAGRANT_BOX: 'debian/bookworm64',
       BALLOON_VAGRANT_KERNEL: '/nonexistent/bzImage',
       BALLOON_VAGRANT_SSH_PORT: '2299',
+      BALLOON_VAGRANT_KERNEL_DEB: '/nonexistent/linux-image-5.10.223-balloon_5.10.223-balloon-1_amd64.deb',
     });
     expect(all.exitCode, String(all.all)).toBe(0);
   }, 240_000);
@@ -80,9 +81,11 @@ describe('Vagrantfile', () => {
     expect(String(cpus.all)).toContain('BALLOON_VAGRANT_CPUS="0": expected a positive integer');
   }, 240_000);
 
-  it('the provisioning script is valid sh', async () => {
-    const r = await execa('sh', ['-n', path.join(projectRoot, 'vagrant', 'provision.sh')], { reject: false, all: true });
-    expect(r.exitCode, String(r.all)).toBe(0);
+  it('the provisioning scripts are valid sh', async () => {
+    for (const script of ['provision.sh', 'install-kernel.sh']) {
+      const r = await execa('sh', ['-n', path.join(projectRoot, 'vagrant', script)], { reject: false, all: true });
+      expect(r.exitCode, `${script}: ${String(r.all)}`).toBe(0);
+    }
   });
 });
 
