@@ -88,46 +88,25 @@ export function openKernelFile(io: FileIo, path: string, flags: 'r' | 'r+', what
   }
 }
 
-/** Reads exactly `length` bytes at `position`, looping on short reads. */
-export function preadFully(
-  io: FileIo,
-  fd: number,
-  buffer: Uint8Array,
-  offset: number,
-  length: number,
-  position: number,
-  path: string,
-): void {
+/** One pread(2) or pwrite(2) that may move fewer bytes than asked. */
+type Transfer = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) => number;
+
+/** Moves exactly `length` bytes at `position`, looping on short transfers; `stuck` starts the message for a call that moved nothing. */
+function transferFully(transfer: Transfer, fd: number, buffer: Uint8Array, offset: number, length: number, position: number, path: string, stuck: string): void {
   let done = 0;
   while (done < length) {
-    const n = io.read(fd, buffer, offset + done, length - done, position + done);
-    if (n <= 0) {
-      throw new AgentError(`unexpected end of file reading ${path}`, {
-        path,
-        position: position + done,
-        wanted: length - done,
-      });
-    }
+    const n = transfer(fd, buffer, offset + done, length - done, position + done);
+    if (n <= 0) throw new AgentError(`${stuck} ${path}`, { path, position: position + done, wanted: length - done });
     done += n;
   }
 }
 
+/** Reads exactly `length` bytes at `position`, looping on short reads. */
+export function preadFully(io: FileIo, fd: number, buffer: Uint8Array, offset: number, length: number, position: number, path: string): void {
+  transferFully(io.read.bind(io), fd, buffer, offset, length, position, path, 'unexpected end of file reading');
+}
+
 /** Writes exactly `length` bytes at `position`, looping on short writes. */
-export function pwriteFully(
-  io: FileIo,
-  fd: number,
-  buffer: Uint8Array,
-  offset: number,
-  length: number,
-  position: number,
-  path: string,
-): void {
-  let done = 0;
-  while (done < length) {
-    const n = io.write(fd, buffer, offset + done, length - done, position + done);
-    if (n <= 0) {
-      throw new AgentError(`write made no progress on ${path}`, { path, position: position + done, wanted: length - done });
-    }
-    done += n;
-  }
+export function pwriteFully(io: FileIo, fd: number, buffer: Uint8Array, offset: number, length: number, position: number, path: string): void {
+  transferFully(io.write.bind(io), fd, buffer, offset, length, position, path, 'write made no progress on');
 }
