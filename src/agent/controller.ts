@@ -10,7 +10,7 @@ import {
 import { PageState, type PageRange } from './page-state.js';
 import { BalloonPolicy } from './policies/balloon.js';
 import type { EvictionPolicy } from './policies/policy.js';
-import { indicesToRanges } from './policies/select.js';
+import { countPages, indicesToRanges } from './policies/select.js';
 
 export interface ProactiveOptions {
   /** Release idle pages before any signal (self-ballooning). */
@@ -300,8 +300,7 @@ export class BalloonController {
         remaining = this.options.deadlineMs;
       }
       first = false;
-      let pages = 0;
-      for (const range of call) pages += range.count;
+      const pages = countPages(call);
       this.stats.swapOutCalls++;
       this.stats.pagesRequested += pages;
       // Optimistic: the next profiler scan corrects pages the kernel skipped.

@@ -35,6 +35,8 @@ export class PageIdleBitmap {
   private runs = 0;
   private plannedPfns: Float64Array = new Float64Array(0);
   private plannedCount = 0;
+  /** Bytes of the buffer the planned runs use. */
+  private plannedBytes = 0;
   private lastRun = 0;
 
   constructor(options: Partial<PageIdleBitmapOptions> = {}) {
@@ -75,7 +77,8 @@ export class PageIdleBitmap {
       previousWord = word;
     }
     this.runs = runs;
-    if (this.bytes.length < words * IDLE_WORD_BYTES) this.bytes = new Uint8Array(words * IDLE_WORD_BYTES);
+    this.plannedBytes = words * IDLE_WORD_BYTES;
+    if (this.bytes.length < this.plannedBytes) this.bytes = new Uint8Array(this.plannedBytes);
     this.plannedPfns = sortedUniquePfns;
     this.plannedCount = count;
     this.lastRun = 0;
@@ -83,18 +86,7 @@ export class PageIdleBitmap {
 
   /** Reads the planned words into the buffer. */
   read(): void {
-    const fd = this.ensureOpen();
-    for (let r = 0; r < this.runs; r++) {
-      preadFully(
-        this.options.io,
-        fd,
-        this.bytes,
-        this.runByteOffset[r]!,
-        this.runWordCount[r]! * IDLE_WORD_BYTES,
-        this.runStartWord[r]! * IDLE_WORD_BYTES,
-        this.options.path,
-      );
-    }
+    this.transferRuns(preadFully);
   }
 
   /** True if the frame's idle bit was still set at the last read (not accessed since marked). */
@@ -109,10 +101,7 @@ export class PageIdleBitmap {
 
   /** Marks every planned frame idle. */
   markIdle(): void {
-    const fd = this.ensureOpen();
-    let totalBytes = 0;
-    for (let r = 0; r < this.runs; r++) totalBytes += this.runWordCount[r]! * IDLE_WORD_BYTES;
-    this.bytes.fill(0, 0, totalBytes);
+    this.bytes.fill(0, 0, this.plannedBytes);
     let r = 0;
     for (let i = 0; i < this.plannedCount; i++) {
       const pfn = this.plannedPfns[i]!;
@@ -122,14 +111,20 @@ export class PageIdleBitmap {
       const byte = this.runByteOffset[r]! + (word - this.runStartWord[r]!) * IDLE_WORD_BYTES + (bit >> 3);
       this.bytes[byte]! |= 1 << (bit & 7);
     }
-    for (let run = 0; run < this.runs; run++) {
-      pwriteFully(
+    this.transferRuns(pwriteFully);
+  }
+
+  /** Moves every planned run of words between the buffer and the bitmap file. */
+  private transferRuns(transfer: typeof preadFully): void {
+    const fd = this.ensureOpen();
+    for (let r = 0; r < this.runs; r++) {
+      transfer(
         this.options.io,
         fd,
         this.bytes,
-        this.runByteOffset[run]!,
-        this.runWordCount[run]! * IDLE_WORD_BYTES,
-        this.runStartWord[run]! * IDLE_WORD_BYTES,
+        this.runByteOffset[r]!,
+        this.runWordCount[r]! * IDLE_WORD_BYTES,
+        this.runStartWord[r]! * IDLE_WORD_BYTES,
         this.options.path,
       );
     }

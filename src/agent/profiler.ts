@@ -1,7 +1,7 @@
 import { AgentError, PROFILER_ADVICE } from './errors.js';
 import { nodeFileIo, type FileIo } from './file-io.js';
-import { PageIdleBitmap } from './page-idle.js';
-import { NO_PFN, PageFlag, PagemapReader } from './pagemap.js';
+import { DEFAULT_PAGE_IDLE_BITMAP_OPTIONS, PageIdleBitmap } from './page-idle.js';
+import { DEFAULT_PAGEMAP_READER_OPTIONS, NO_PFN, PageFlag, PagemapReader } from './pagemap.js';
 import { PAGE_SHIFT, PageState, type ByteRange } from './page-state.js';
 import { RegionLayout } from './region-layout.js';
 
@@ -21,10 +21,10 @@ export interface ProfilerOptions {
 }
 
 export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = {
-  pagemapPath: '/proc/self/pagemap',
-  idleBitmapPath: '/sys/kernel/mm/page_idle/bitmap',
+  pagemapPath: DEFAULT_PAGEMAP_READER_OPTIONS.path,
+  idleBitmapPath: DEFAULT_PAGE_IDLE_BITMAP_OPTIONS.path,
   io: nodeFileIo,
-  maxPagemapEntriesPerRead: 1 << 18,
+  maxPagemapEntriesPerRead: DEFAULT_PAGEMAP_READER_OPTIONS.maxEntriesPerRead,
   assumeAccessedOnFirstScan: true,
 };
 
