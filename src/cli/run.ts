@@ -235,14 +235,13 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
         if (controller === undefined) await port.unregister().catch(() => undefined);
       });
       if (plan.thresholdBytes !== null && plan.thresholdBytes !== fromSysfs) {
-        const { writeFile: wf } = await import('node:fs/promises');
         const file = `${sysfsDir}/threshold_bytes`;
         try {
-          await wf(file, `${plan.thresholdBytes}\n`);
+          await writeFile(file, `${plan.thresholdBytes}\n`);
         } catch (err) {
           throw new Error(`cannot set the balloon threshold in ${file} (${(err as NodeJS.ErrnoException).code ?? msg(err)}): run as root inside the VM, or leave out --threshold`);
         }
-        if (fromSysfs !== null) cleanups.push(() => wf(file, `${fromSysfs}\n`).catch(() => undefined));
+        if (fromSysfs !== null) cleanups.push(() => writeFile(file, `${fromSysfs}\n`).catch(() => undefined));
       }
     }
 
@@ -298,7 +297,6 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     }
 
     const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
-    const signals0 = kernel?.isAddonAvailable() ? kernel.balloonSignalCount() : 0;
     const counters0 = await readBalloonCounters(sysfsDir);
     const usage0 = readProcessUsage();
     const snap0 = readSystemSnapshot();
@@ -331,7 +329,6 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     const snap1 = readSystemSnapshot();
     const usage = diffProcessUsage(usage0, readProcessUsage());
     const counters1 = await readBalloonCounters(sysfsDir);
-    const signals = (kernel?.isAddonAvailable() ? kernel.balloonSignalCount() : 0) - signals0;
     if (sampler.error !== undefined) agentErrors.push(`free-memory sampler: ${msg(sampler.error)}`);
     const delta = diffSnapshots(snap0, snap1);
     const stats = controller?.stats ?? null;
@@ -361,7 +358,8 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       swapBusyMs: delta.swapBusyMs,
       thresholdDeficitMiBs: sampler.deficitMiBs(thresholdBytes),
       freeMemory: { intervalMs: sampler.intervalMs, samples: sampler.series.length, minFreeBytes: sampler.minFreeBytes(), series: sampler.series },
-      sigballoonCount: stats?.signalsReceived ?? signals,
+      // Every balloon run has a controller (its region is the addon's), which counts the signals.
+      sigballoonCount: stats?.signalsReceived ?? 0,
       swapOutCalls: stats?.swapOutCalls ?? 0,
       pagesRequested: stats?.pagesRequested ?? 0,
       pagesFreed: stats?.pagesFreed ?? 0,

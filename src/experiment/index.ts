@@ -106,7 +106,6 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
   let guest = await readGuestInfo(target);
   const scale = planScale(matrix, guest);
   if (!guest.hasProject) {
-    if (spec.kind === 'vm') throw new ExperimentError(`the checkout is not at ${target.guestDir} in the VM (it is shared there by vm:up); restart it with npm run vm:down && npm run vm:up`);
     await target.prepare(note);
     guest = await readGuestInfo(target);
     if (!guest.hasProject) throw new ExperimentError(`the checkout is still not at ${target.guestDir} in the guest after copying it`);

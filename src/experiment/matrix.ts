@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../cli/errors.js';
-import { RUN_POLICY_NAMES } from '../cli/run.js';
+import { parsePositiveInt, RUN_POLICY_NAMES } from '../cli/run.js';
 import {
   isWorkloadName,
   makeSpec,
@@ -78,11 +78,7 @@ function list(value: string | readonly string[] | undefined, what: string): stri
 }
 
 function positiveInt(value: string | number | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value).trim();
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer, got "${value}"`);
-  return n;
+  return value === undefined ? undefined : parsePositiveInt(String(value), what);
 }
 
 function size(value: string | number | undefined, what: string): number | undefined {

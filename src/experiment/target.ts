@@ -87,7 +87,7 @@ export interface Target {
   asRoot: boolean;
   /** Runs a shell command line in the guest. */
   exec(command: string, options?: ExecOptions): Promise<ExecOutcome>;
-  /** Brings the checkout into the guest (nothing to do for the harness VM). */
+  /** Brings the checkout into the guest (the harness VM shares it: there, it fails saying how to restart the VM). */
   prepare(log: (line: string) => void): Promise<void>;
 }
 
@@ -141,7 +141,9 @@ export async function openTarget(spec: TargetSpec, options: TargetOptions = {}):
       guestDir: VM_GUEST_DIR,
       asRoot: true,
       exec: (command, o = {}) => sshCommand(args, command, o),
-      prepare: async () => undefined,
+      // vm:up shares the checkout; nothing is copied into the VM.
+      prepare: () =>
+        Promise.reject(new ExperimentError(`the checkout is not at ${VM_GUEST_DIR} in the VM (it is shared there by vm:up); restart it with npm run vm:down && npm run vm:up`)),
     };
   }
   if (spec.kind === 'vagrant') {

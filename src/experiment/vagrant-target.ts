@@ -117,11 +117,11 @@ export async function resolveVagrantSsh(machine: string, env: NodeJS.ProcessEnv 
     const why = String(r.stderr).trim().split('\n').filter((l) => l.trim() !== '').slice(-2).join(' ');
     throw new ExperimentError(`--target vagrant: \`vagrant ssh-config ${machine}\` in ${root} failed (${why || `exit ${r.exitCode}`}); is the machine up? (vagrant up --provider=libvirt)`);
   }
-  const entry = parseSshConfig(String(r.stdout)).find((e) => e.host === machine) ?? parseSshConfig(String(r.stdout))[0];
+  const entries = parseSshConfig(String(r.stdout));
+  const entry = entries.find((e) => e.host === machine) ?? entries[0];
   if (entry === undefined || entry.user === '') throw new ExperimentError(`--target vagrant: \`vagrant ssh-config ${machine}\` printed no Host block with a User`);
   const dataDir = machineDataDir(machine, env);
-  const forwards = await loopbackSshForwards(dataDir);
-  const forward = forwards[0];
+  const forward = (await loopbackSshForwards(dataDir))[0];
   if (forward === undefined) {
     throw new ExperimentError(
       `--target vagrant: the machine's ssh (${entry.hostName}:${entry.port}) is not forwarded to 127.0.0.1 (no live ssh -L forward in ${path.join(dataDir, 'pids')}); ` +

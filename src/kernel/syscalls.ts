@@ -150,14 +150,9 @@ export function toRangeArray(fn: string, ranges: SwapOutRanges): BigUint64Array 
 export async function swapOut(ranges: SwapOutRanges, options: SwapOutOptions = {}): Promise<SwapOutResult> {
   const arr = toRangeArray('swapOut', ranges);
   const flags = checkFlags('swapOut', options.flags);
-  let pending: Promise<NativeSwapOutResult>;
+  // One handler for both: the addon throws synchronously on bad arguments and rejects on a failed call.
   try {
-    pending = addon().sysSwapOut(arr, flags);
-  } catch (err) {
-    throw translate(err);
-  }
-  try {
-    return await pending;
+    return await addon().sysSwapOut(arr, flags);
   } catch (err) {
     throw translate(err);
   }

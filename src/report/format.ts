@@ -24,6 +24,11 @@ export const TABLE_HEADER = [
   'runtime vs kernel',
 ] as const;
 
+/** The table's row for Belady's MIN: its simulated swap-ins and swap-outs, and 1.00× against itself. */
+export function minRow(bound: { minSwapIns: number; minSwapOuts: number }): string[] {
+  return ['MIN (simulated)', '–', fmtInt(bound.minSwapIns), fmtInt(bound.minSwapOuts), '–', '–', '–', '–', '–', '1.00×', '–'];
+}
+
 export function tableRow(p: PolicySummary): string[] {
   return [
     p.policy,

@@ -1,5 +1,5 @@
 /** report.html: one self-contained page (inline CSS and SVG, no script, no external URL). */
-import { TABLE_HEADER, fmtInt, tableRow } from './format.js';
+import { TABLE_HEADER, fmtInt, minRow, tableRow } from './format.js';
 import type { ReportModel } from './model.js';
 
 export interface WorkloadCharts {
@@ -60,7 +60,7 @@ function table(model: ReportModel['workloads'][number]): string {
   });
   if (model.bound !== null) {
     const b = model.bound;
-    const cells = ['MIN (simulated)', '–', fmtInt(b.minSwapIns), fmtInt(b.minSwapOuts), '–', '–', '–', '–', '–', '1.00×', '–'];
+    const cells = minRow(b);
     rows.push(`<tr class="min" title="Belady's MIN on the reference string, ${b.memoryPages} pages of memory">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
   }
   return `<div class="table-wrap"><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;

@@ -1,5 +1,5 @@
 /** report.md: the same tables as the HTML, without the plots. */
-import { TABLE_HEADER, fmtInt, tableRow } from './format.js';
+import { TABLE_HEADER, fmtInt, minRow, tableRow } from './format.js';
 import type { ReportModel } from './model.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -19,7 +19,7 @@ export function renderMarkdown(model: ReportModel): string {
     out.push(`## ${w.workload}`, '');
     if (w.description) out.push(`${w.description}.`, '');
     const rows = w.policies.map(tableRow);
-    if (w.bound !== null) rows.push(['MIN (simulated)', '–', fmtInt(w.bound.minSwapIns), fmtInt(w.bound.minSwapOuts), '–', '–', '–', '–', '–', '1.00×', '–']);
+    if (w.bound !== null) rows.push(minRow(w.bound));
     out.push(markdownTable(TABLE_HEADER, rows), '');
   }
   if (model.failures.length > 0) {
