@@ -8,12 +8,12 @@
  *
  *   npx tsx scripts/bench-vm.ts [--workloads course,sweep-hot] [--repetitions 1] [--out results/bench.json]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runExperiment } from '../src/experiment/index.js';
 import { runCli } from '../src/harness/cli.js';
 import { step } from '../src/harness/log.js';
+import { writeJsonFile } from '../src/harness/vm-state.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 import { table } from '../src/cli/format.js';
@@ -89,8 +89,7 @@ await runCli('bench', async () => {
       })),
     })),
   };
-  await mkdir(path.dirname(values.out), { recursive: true });
-  await writeFile(values.out, `${JSON.stringify(bench, null, 2)}\n`);
+  await writeJsonFile(values.out, bench);
   const r = (x: number | null): string => (x === null ? '–' : `${x.toFixed(2)}×`);
   for (const w of bench.workloads) {
     process.stdout.write(`\n${w.workload} (MIN: ${w.minSwapIns ?? '?'} swap-ins)\n`);

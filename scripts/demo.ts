@@ -6,11 +6,11 @@
  * policy and once under the kernel's own swapping (with the same memory
  * budget), prints the comparison and shuts down.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { runCli } from '../src/harness/cli.js';
 import { step } from '../src/harness/log.js';
+import { writeJsonFile } from '../src/harness/vm-state.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { addVmOptions, toVmOptions, type VmCliOptions } from '../src/harness/vm-cli-options.js';
 import type { RunResult } from '../src/cli/run.js';
@@ -98,8 +98,7 @@ await runCli('demo', async () => {
     if (opts.compare) {
       const runs = [await balloonRun(vm, 'balloon', opts), await balloonRun(vm, 'kernel', opts)];
       const out = path.join('results', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-      await mkdir('results', { recursive: true });
-      await writeFile(out, `${JSON.stringify(runs, null, 2)}\n`);
+      await writeJsonFile(out, runs);
       process.stdout.write(`\n${opts.workload}, ${opts.size}, ${opts.passes} passes, threshold ${opts.threshold}, guest ${vm.memoryMiB} MiB:\n${comparison(runs)}\n`);
       step('demo', `both runs' full results: ${out}`);
     }

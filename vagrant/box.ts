@@ -5,7 +5,7 @@
  * `vagrant box add --force` under a fixed name. Also packs the checkout for the
  * Vagrantfile's provisioning (the guest downloads nothing).
  */
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyedCache } from '../src/harness/cache.js';
@@ -15,7 +15,7 @@ import { keyOf } from '../src/harness/hash.js';
 import { step } from '../src/harness/log.js';
 import { cacheRoot, projectRoot } from '../src/harness/paths.js';
 import type { ImageArtefact } from '../src/harness/vm-image.js';
-import { imageStateFile, readRecord, recordsDir } from '../src/harness/vm-state.js';
+import { imageStateFile, readRecord, recordsDir, writeJsonFile } from '../src/harness/vm-state.js';
 
 /** The name the box is added under; the Vagrantfile's default box. */
 export const localBoxName = 'app-balloon/local';
@@ -64,6 +64,20 @@ export interface BoxArtefact {
   builtAt: string;
 }
 
+/**
+ * Packs `dir`/box.img (qcow2) with its metadata.json and the box's own
+ * Vagrantfile into `dir`/`boxFile`, an uncompressed tar, and removes box.img.
+ */
+export async function packBox(dir: string, boxFile: string, vagrantfile: string, virtualBytes: number): Promise<BoxMetadata> {
+  const metadata = boxMetadata(virtualBytes);
+  await writeFile(path.join(dir, 'metadata.json'), `${JSON.stringify(metadata)}\n`);
+  await writeFile(path.join(dir, 'Vagrantfile'), vagrantfile);
+  step('vagrant:box', `packing ${boxFile} (tar of metadata.json, Vagrantfile, box.img)`);
+  await run('tar', ['-cf', path.join(dir, boxFile), '-C', dir, 'metadata.json', 'Vagrantfile', 'box.img']);
+  await rm(path.join(dir, 'box.img'));
+  return metadata;
+}
+
 /** Builds (or finds in the cache) the .box file for the checkout's image. */
 export async function buildBox(): Promise<{ artefact: BoxArtefact; hit: boolean; seconds: number }> {
   const started = Date.now();
@@ -81,12 +95,7 @@ export async function buildBox(): Promise<{ artefact: BoxArtefact; hit: boolean;
     step('vagrant:box', `converting the image to qcow2 (${path.basename(image.image)}, key ${image.key.slice(0, 12)})`);
     await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', image.image, path.join(tmp, 'box.img')]);
     const info = JSON.parse(await run('qemu-img', ['info', '--output=json', path.join(tmp, 'box.img')])) as { 'virtual-size': number };
-    const metadata = boxMetadata(info['virtual-size']);
-    await writeFile(path.join(tmp, 'metadata.json'), `${JSON.stringify(metadata)}\n`);
-    await writeFile(path.join(tmp, 'Vagrantfile'), boxVagrantfile);
-    step('vagrant:box', 'packing app-balloon.box (tar of metadata.json, Vagrantfile, box.img)');
-    await run('tar', ['-cf', path.join(tmp, 'app-balloon.box'), '-C', tmp, 'metadata.json', 'Vagrantfile', 'box.img']);
-    await rm(path.join(tmp, 'box.img'));
+    const metadata = await packBox(tmp, 'app-balloon.box', boxVagrantfile, info['virtual-size']);
     return {
       key,
       imageKey: image.key,
@@ -112,8 +121,7 @@ export async function addBox(artefact: BoxArtefact, force = false, name = localB
   if (!force && present && recorded === artefact.key) return { added: false };
   step('vagrant:box', `vagrant box add --force --name ${name}`);
   await run('vagrant', ['box', 'add', '--force', '--provider', 'libvirt', '--name', name, artefact.box], { env, cwd: tmpdir() });
-  await mkdir(path.dirname(boxRecordFile(name)), { recursive: true });
-  await writeFile(boxRecordFile(name), `${JSON.stringify({ name, key: artefact.key, box: artefact.box }, null, 2)}\n`);
+  await writeJsonFile(boxRecordFile(name), { name, key: artefact.key, box: artefact.box });
   return { added: true };
 }
 
@@ -142,13 +150,21 @@ export async function packProject(): Promise<{ archive: string; bytes: number }>
   const stampDir = path.join(path.dirname(archive), 'stamp');
   await mkdir(stampDir, { recursive: true });
   await writeFile(path.join(stampDir, '.vagrant-packed'), `${revision} packed ${new Date().toISOString()}\n`);
-  // This host's Node.js, for boxes without Node.js 20 (provisioning installs it; the guest downloads nothing).
-  await mkdir(path.join(stampDir, '.vagrant-node'), { recursive: true });
-  await copyFile(process.execPath, path.join(stampDir, '.vagrant-node', 'node'));
   const list = path.join(path.dirname(archive), 'files.txt');
   await writeFile(list, `${present.join('\n')}\n`);
   const tmp = `${archive}.tmp`;
-  await run('tar', ['-czf', tmp, '-C', projectRoot, '--exclude=node_modules/.cache', '-T', list, '-C', stampDir, '.vagrant-packed', '.vagrant-node']);
+  // This host's Node.js, for boxes without Node.js 20 (provisioning installs it; the guest downloads
+  // nothing), renamed on its way into the archive rather than copied first. Only a member named
+  // exactly like the binary is renamed.
+  const nodeName = path.basename(process.execPath);
+  if (present.includes(nodeName)) throw new HarnessError(`vagrant:box: the checkout has a file named ${nodeName}, which would be taken for the Node.js binary.`, 'Rename it.');
+  const rename = `--transform=s,^${nodeName.replace(/[^A-Za-z0-9_-]/g, '\\$&')}$,.vagrant-node/node,`;
+  await run('tar', [
+    '-czf', tmp, rename,
+    '-C', projectRoot, '--exclude=node_modules/.cache', '-T', list,
+    '-C', stampDir, '.vagrant-packed',
+    '-C', path.dirname(process.execPath), nodeName,
+  ]);
   await run('mv', [tmp, archive]);
   await rm(list, { force: true });
   return { archive, bytes: (await stat(archive)).size };

@@ -13,7 +13,7 @@
  * for it by default.
  */
 import { createHash } from 'node:crypto';
-import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyedCache } from '../src/harness/cache.js';
 import { HarnessError } from '../src/harness/errors.js';
@@ -22,7 +22,7 @@ import { keyOf } from '../src/harness/hash.js';
 import { step } from '../src/harness/log.js';
 import { cacheRoot } from '../src/harness/paths.js';
 import { debootstrap } from '../src/harness/vm-image.js';
-import { boxMetadata, type BoxArtefact } from './box.js';
+import { packBox, type BoxArtefact } from './box.js';
 
 export const grubBoxName = 'app-balloon/debian12-grub';
 
@@ -148,22 +148,18 @@ export async function buildGrubBox(): Promise<{ artefact: BoxArtefact; hit: bool
     await run('mke2fs', ['-q', '-t', 'ext4', '-U', uuid, '-L', 'root', '-d', root, '-E', `offset=${offset}`, '-F', disk, `${diskMiB * 1024 - offset / 1024}k`]);
     const core = path.join(tmp, 'core.img');
     await run('grub-mkimage', ['-d', path.join(root, 'usr/lib/grub/i386-pc'), '-O', 'i386-pc', '-o', core, '-p', '(hd0,msdos1)/boot/grub', 'biosdisk', 'part_msdos', 'ext2']);
-    const coreBytes = (await readFile(core)).length;
+    const coreBytes = (await stat(core)).size;
     if (coreBytes > offset - 512) throw new HarnessError(`vagrant:box: GRUB's core.img (${coreBytes} bytes) does not fit before the partition.`, 'Start the partition later.');
     // boot.img's code (not the partition table), then core.img from sector 1, where boot.img looks by default.
     await run('dd', [`if=${path.join(root, 'usr/lib/grub/i386-pc/boot.img')}`, `of=${disk}`, 'bs=440', 'count=1', 'conv=notrunc', 'status=none']);
     await run('dd', [`if=${core}`, `of=${disk}`, 'bs=512', 'seek=1', 'conv=notrunc', 'status=none']);
     await rm(root, { recursive: true, force: true });
 
-    step('vagrant:box', 'converting to qcow2 and packing app-balloon-grub.box');
+    step('vagrant:box', 'converting the disk to qcow2');
     await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', disk, path.join(tmp, 'box.img')]);
     await rm(disk);
     await rm(core);
-    const metadata = boxMetadata(diskMiB * 2 ** 20);
-    await writeFile(path.join(tmp, 'metadata.json'), `${JSON.stringify(metadata)}\n`);
-    await writeFile(path.join(tmp, 'Vagrantfile'), grubBoxVagrantfile);
-    await run('tar', ['-cf', path.join(tmp, 'app-balloon-grub.box'), '-C', tmp, 'metadata.json', 'Vagrantfile', 'box.img']);
-    await rm(path.join(tmp, 'box.img'));
+    const metadata = await packBox(tmp, 'app-balloon-grub.box', grubBoxVagrantfile, diskMiB * 2 ** 20);
     return { key, imageKey: key, box: path.join(boxes.entryDir(key), 'app-balloon-grub.box'), virtualSize: metadata.virtual_size, builtAt: new Date().toISOString() };
   });
   return { artefact: meta, hit, seconds: (Date.now() - started) / 1000 };

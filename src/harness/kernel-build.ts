@@ -13,7 +13,7 @@ import { defaultSourceSpec, parseSourceSpec, resolveSource } from './kernel-sour
 import { applySeries, kernelVersionOf, preparePristineTree, readSeries, resetTree } from './kernel-tree.js';
 import { Progress, step } from './log.js';
 import { cacheRoot, kernelPatchDir } from './paths.js';
-import { writeRecord } from './vm-state.js';
+import { writeJsonFile } from './vm-state.js';
 
 /** Bump when the build recipe changes in a way that changes the product. */
 const recipeVersion = '3';
@@ -213,15 +213,17 @@ export async function buildKernel(
       step('kernel', `make bindeb-pkg (KDEB_PKGVERSION=${packageVersion})`);
       await make(['bindeb-pkg', `KDEB_PKGVERSION=${packageVersion}`], true);
       // dpkg-buildpackage writes next to the build directory.
-      const made = (await readdir(workDir)).filter((f) => f.endsWith(`_${packageVersion}_amd64.deb`));
+      const outputs = (await readdir(workDir)).filter((f) => f.includes(`_${packageVersion}_amd64.`));
+      const made = outputs.filter((f) => f.endsWith('.deb'));
       const image = made.find((f) => f.startsWith(`linux-image-${artefact.release}_`));
       if (image === undefined) throw new HarnessError(`kernel: make bindeb-pkg made no linux-image-${artefact.release} package (made: ${made.join(', ') || 'nothing'}).`, `See ${path.join(out, 'build.log')}.`);
       for (const f of made) await rename(path.join(workDir, f), path.join(tmp, f));
-      for (const f of await readdir(workDir)) if (f.endsWith(`_${packageVersion}_amd64.buildinfo`) || f.endsWith(`_${packageVersion}_amd64.changes`)) await rm(path.join(workDir, f));
+      // dpkg-buildpackage's .buildinfo and .changes describe an upload there is none of.
+      for (const f of outputs) if (f.endsWith('.buildinfo') || f.endsWith('.changes')) await rm(path.join(workDir, f));
       const dir = debCache.entryDir(key);
       return { key, release: artefact.release, packageVersion, image: path.join(dir, image), debs: made.sort().map((f) => path.join(dir, f)), builtAt: new Date().toISOString() };
     });
-    return { artefact, hit: result.hit, seconds: (Date.now() - started) / 1000, debs: { meta: debs.meta, hit: debs.hit } };
+    return { artefact, hit: result.hit, seconds: (Date.now() - started) / 1000, debs };
   });
 }
 
@@ -276,10 +278,10 @@ function makeRunner(tree: string, out: string, cc: string, buildHost: string, cc
 
 /** Where this checkout records the last kernel it built (the VM boots that one). */
 export async function recordKernel(stateFile: string, artefact: KernelArtefact): Promise<void> {
-  await writeRecord(stateFile, artefact);
+  await writeJsonFile(stateFile, artefact);
 }
 
 /** Where this checkout records the Debian packages of that kernel (the Vagrantfile installs them into other boxes). */
 export async function recordKernelDebs(stateFile: string, debs: KernelDebs): Promise<void> {
-  await writeRecord(stateFile, debs);
+  await writeJsonFile(stateFile, debs);
 }

@@ -25,9 +25,10 @@ export interface QemuOptions {
 /** The 9p tag the guest's init looks for. */
 export const projectShareTag = 'app-balloon';
 
-/** The QEMU command line: no display, serial console to a file, ssh forwarded on loopback only, no guest network beyond that. */
 /** The guest CPU under software emulation. */
 export const tcgCpu = 'qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16';
+
+/** The QEMU command line: no display, serial console to a file, ssh forwarded on loopback only, no guest network beyond that. */
 
 export function qemuArgs(o: QemuOptions): string[] {
   const append = [

@@ -8,7 +8,7 @@ import { guestFiles } from './guest-files.js';
 import { keyOf, sha256File } from './hash.js';
 import { Progress, step } from './log.js';
 import { cacheRoot } from './paths.js';
-import { writeRecord } from './vm-state.js';
+import { writeJsonFile } from './vm-state.js';
 
 /** Bump when the image recipe changes in a way that changes the product. */
 const recipeVersion = '1';
@@ -144,5 +144,5 @@ async function buildRootfs(cache: string, key: string): Promise<string> {
 
 /** Where this checkout records the last image it built (vm:up boots that one). */
 export async function recordImage(stateFile: string, artefact: ImageArtefact): Promise<void> {
-  await writeRecord(stateFile, artefact);
+  await writeJsonFile(stateFile, artefact);
 }

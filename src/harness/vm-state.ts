@@ -27,8 +27,8 @@ export async function ensureSshKey(): Promise<{ privateKey: string; publicKey: s
   return { privateKey: key, publicKey: (await readFile(`${key}.pub`, 'utf8')).trim() };
 }
 
-/** Writes one of the checkout's records (JSON). */
-export async function writeRecord(file: string, value: unknown): Promise<void> {
+/** Writes `value` as indented JSON (the checkout's records, result files), creating the directory. */
+export async function writeJsonFile(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -13,21 +13,13 @@ import { buildKernel, recordKernelDebs, type KernelDebs } from '../../src/harnes
 import { step } from '../../src/harness/log.js';
 import { kernelDebsStateFile } from '../../src/harness/vm-state.js';
 import { grubBoxName } from '../../vagrant/grub-box.js';
-import { requireVagrantHost, startVagrantEnv, vagrantBox, withoutProgress, type VagrantEnv } from './vagrant-env.js';
+import { destroyAndExpectNothingLeft, requireVagrantHost, startVagrantEnv, tearDownQuietly, vagrantBox, vagrantOf, withoutProgress, type VagrantEnv } from './vagrant-env.js';
 
 describe(`vagrant up with ${grubBoxName} (GRUB, the kernel installed as a Debian package)`, () => {
   let env: VagrantEnv | undefined;
   let debs: KernelDebs;
   let up = false;
-
-  const vagrant = (args: readonly string[], timeoutMs?: number) => {
-    if (!env) throw new Error('libvirtd is not running');
-    return env.vagrant(args, timeoutMs);
-  };
-  const guest = (command: string): Promise<string> => {
-    if (!env) throw new Error('libvirtd is not running');
-    return env.guest(command);
-  };
+  const { vagrant, guest } = vagrantOf(() => env);
 
   beforeAll(async () => {
     await requireVagrantHost();
@@ -41,12 +33,7 @@ describe(`vagrant up with ${grubBoxName} (GRUB, the kernel installed as a Debian
     env = await startVagrantEnv('grub', { BALLOON_VAGRANT_BOX: grubBoxName, BALLOON_VAGRANT_MEMORY: '1G' });
   });
 
-  afterAll(async () => {
-    if (!env) return;
-    if (up) await vagrant(['destroy', '-f'], 5 * 60_000);
-    const problems = await env.libvirt.stop();
-    if (problems.length > 0) step('vagrant', `tear-down problems: ${problems.join('; ')}`);
-  });
+  afterAll(() => tearDownQuietly(env, up));
 
   it('vagrant up installs the kernel package, reboots into it and provisions', async () => {
     const started = Date.now();
@@ -83,19 +70,8 @@ describe(`vagrant up with ${grubBoxName} (GRUB, the kernel installed as a Debian
   });
 
   it('vagrant destroy -f, then tear-down, leave nothing behind', async () => {
-    const e = env!;
-    const r = await vagrant(['destroy', '-f', '--no-color'], 5 * 60_000);
-    expect(r.exitCode, String(r.all)).toBe(0);
     up = false;
-    const after = await e.libvirt.inventory();
-    expect(after.domains).toEqual([]);
-    expect(after.networks).toEqual([]);
-    expect(after.volumes.every((v) => v.startsWith('app-balloon-VAGRANTSLASH-debian12-grub_vagrant_box_image_'))).toBe(true);
-    for (const v of after.volumes) await e.libvirt.virsh(['vol-delete', '--pool', 'default', v]);
-    const libvirtd = await e.libvirt.libvirtdPid();
-    expect((await e.libvirt.processes()).filter((p) => p !== libvirtd)).toEqual([]);
-    expect(await e.libvirt.stop()).toEqual([]);
-    expect(await e.libvirt.leftovers()).toEqual([]);
+    await destroyAndExpectNothingLeft(env!, 'app-balloon-VAGRANTSLASH-debian12-grub_vagrant_box_image_');
     env = undefined;
   });
 });

@@ -17,21 +17,13 @@ import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type Options } from 'execa';
+import { processAlive } from '../../src/harness/cache.js';
 import { projectRoot } from '../../src/harness/paths.js';
 
 /** Directories libvirtd writes to outside its configuration; files it adds there are removed afterwards. */
 const libvirtStateDirs = ['/run/libvirt', '/var/lib/libvirt', '/var/log/libvirt'];
 const systemPidFile = '/run/libvirtd.pid';
 export const libvirtSocket = '/run/libvirt/libvirt-sock';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function listTree(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -50,7 +42,7 @@ async function listTree(dir: string): Promise<string[]> {
 /** A running libvirtd's pid from a pid file, when that process is alive. */
 async function livePid(file: string): Promise<number | undefined> {
   const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
 }
 
 export class LibvirtNetns {
@@ -157,8 +149,8 @@ export class LibvirtNetns {
       await this.virsh(['pool-destroy', 'default']).catch(() => '');
       await attempt('undefine pool default', () => this.virsh(['pool-undefine', 'default']));
       process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-      if (alive(pid)) {
+      for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(100);
+      if (processAlive(pid)) {
         process.kill(pid, 'SIGKILL');
         await sleep(500);
       }
@@ -172,8 +164,7 @@ export class LibvirtNetns {
         // gone meanwhile
       }
     }
-    const namespaces = String((await execa('ip', ['netns', 'list'])).stdout);
-    if (namespaces.split('\n').some((l) => l.split(' ')[0] === this.name)) await attempt('delete namespace', () => execa('ip', ['netns', 'del', this.name]));
+    if (await this.namespaceExists()) await attempt('delete namespace', () => execa('ip', ['netns', 'del', this.name]));
     await rm(path.dirname(this.confDir), { recursive: true, force: true });
     if (this.createdNetnsDir) await rmdir('/etc/netns').catch(() => undefined);
     // What libvirtd added under /run, /var/lib and /var/log (pid files, "autostarted" markers, domain logs).
@@ -189,6 +180,11 @@ export class LibvirtNetns {
     return problems;
   }
 
+  private async namespaceExists(): Promise<boolean> {
+    const namespaces = String((await execa('ip', ['netns', 'list'])).stdout);
+    return namespaces.split('\n').some((l) => l.split(' ')[0] === this.name);
+  }
+
   /** The pids of the processes in the namespace (none when it is gone). */
   async processes(): Promise<number[]> {
     const r = await execa('ip', ['netns', 'pids', this.name], { reject: false });
@@ -199,8 +195,7 @@ export class LibvirtNetns {
   /** What is still there after stop(): the namespace, libvirtd, its configuration. */
   async leftovers(): Promise<string[]> {
     const left: string[] = [];
-    const namespaces = String((await execa('ip', ['netns', 'list'])).stdout);
-    if (namespaces.split('\n').some((l) => l.split(' ')[0] === this.name)) left.push(`network namespace ${this.name}`);
+    if (await this.namespaceExists()) left.push(`network namespace ${this.name}`);
     const pid = await livePid(this.pidFile);
     if (pid !== undefined) left.push(`libvirtd pid ${pid}`);
     if (existsSync(path.dirname(this.confDir))) left.push(path.dirname(this.confDir));

@@ -7,20 +7,25 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { expect } from 'vitest';
+import { requireTools } from '../../src/harness/exec.js';
 import { step } from '../../src/harness/log.js';
 import { projectRoot } from '../../src/harness/paths.js';
 import { LibvirtNetns } from './libvirt-netns.js';
 
-const tools = ['vagrant', 'libvirtd', 'virsh', 'ip', 'qemu-system-x86_64', 'qemu-img'];
-const packages = 'vagrant vagrant-libvirt libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dnsmasq-base iptables qemu-system-x86 qemu-utils';
-
-/** Fails, naming what is missing, unless this runs as root with every tool the test needs. */
+/** Fails, naming what is missing and the packages to install, unless this runs as root with every tool the test needs. */
 export async function requireVagrantHost(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the Vagrant tests run as root (they create a network namespace and start libvirtd)');
-  for (const tool of tools) {
-    const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
-    if (r.exitCode !== 0) throw new Error(`${tool} is missing: apt-get install --no-install-recommends ${packages}`);
-  }
+  await requireTools('test:vagrant', [
+    { command: 'vagrant', debianPackage: 'vagrant' },
+    { command: 'libvirtd', debianPackage: 'libvirt-daemon' },
+    { command: 'virsh', debianPackage: 'libvirt-clients' },
+    { command: 'dnsmasq', debianPackage: 'dnsmasq-base' },
+    { command: 'iptables', debianPackage: 'iptables' },
+    { command: 'ip', debianPackage: 'iproute2' },
+    { command: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86' },
+    { command: 'qemu-img', debianPackage: 'qemu-utils' },
+  ]);
 }
 
 /** `npm run vagrant:box -- ARGS`, failing with its output. */
@@ -66,6 +71,50 @@ export async function startVagrantEnv(label: string, settings: Record<string, st
     return String(r.stdout).trim();
   };
   return { libvirt, dotDir, vagrant, guest };
+}
+
+/**
+ * `vagrant` and `guest` of an environment that beforeAll starts later (and the
+ * last test or afterAll ends): they fail with a clear message when it is not running.
+ */
+export function vagrantOf(current: () => VagrantEnv | undefined): Pick<VagrantEnv, 'vagrant' | 'guest'> {
+  const env = (): VagrantEnv => {
+    const e = current();
+    if (!e) throw new Error('libvirtd is not running');
+    return e;
+  };
+  return { vagrant: (args, timeoutMs) => env().vagrant(args, timeoutMs), guest: (command) => env().guest(command) };
+}
+
+/** afterAll's safety net when a test failed half-way: destroy the machine if it is up, stop libvirtd, report what went wrong. */
+export async function tearDownQuietly(env: VagrantEnv | undefined, up: boolean): Promise<void> {
+  if (!env) return;
+  if (up) await env.vagrant(['destroy', '-f'], 5 * 60_000);
+  const problems = await env.libvirt.stop();
+  if (problems.length > 0) step('vagrant', `tear-down problems: ${problems.join('; ')}`);
+}
+
+/**
+ * `vagrant destroy -f`, then checks that only the box's volume (named with
+ * `boxVolumePrefix`; vagrant keeps it for the next `up`) is left, deletes it,
+ * and checks that stopping libvirtd leaves no domain, volume, network,
+ * process (such as the ssh port forward), namespace or configuration.
+ */
+export async function destroyAndExpectNothingLeft(env: VagrantEnv, boxVolumePrefix: string): Promise<void> {
+  const r = await env.vagrant(['destroy', '-f', '--no-color'], 5 * 60_000);
+  expect(r.exitCode, String(r.all)).toBe(0);
+  const { libvirt } = env;
+  const after = await libvirt.inventory();
+  expect(after.domains).toEqual([]);
+  expect(after.networks).toEqual([]);
+  expect(after.volumes.every((v) => v.startsWith(boxVolumePrefix))).toBe(true);
+  for (const v of after.volumes) await libvirt.virsh(['vol-delete', '--pool', 'default', v]);
+  expect((await libvirt.inventory()).volumes).toEqual([]);
+  const libvirtd = await libvirt.libvirtdPid();
+  const others = (await libvirt.processes()).filter((p) => p !== libvirtd);
+  expect(others, 'processes left in the namespace besides libvirtd (the ssh port forward?)').toEqual([]);
+  expect(await libvirt.stop()).toEqual([]);
+  expect(await libvirt.leftovers()).toEqual([]);
 }
 
 /** vagrant's output without its progress lines. */

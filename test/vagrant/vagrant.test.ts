@@ -18,27 +18,16 @@ import { step } from '../../src/harness/log.js';
 import { projectRoot } from '../../src/harness/paths.js';
 import { prepareVmArtefacts } from '../../src/harness/vm-artefacts.js';
 import { localBoxName } from '../../vagrant/box.js';
-import type { LibvirtNetns } from './libvirt-netns.js';
-import { requireVagrantHost, startVagrantEnv, vagrantBox, withoutProgress, type VagrantEnv } from './vagrant-env.js';
+import { destroyAndExpectNothingLeft, requireVagrantHost, startVagrantEnv, tearDownQuietly, vagrantBox, vagrantOf, withoutProgress, type VagrantEnv } from './vagrant-env.js';
 
 /** On the namespace's own loopback. */
 const sshPort = 2222;
 
 describe('vagrant up with the local box (libvirt, software emulation, in a network namespace)', () => {
   let env: VagrantEnv | undefined;
-  let libvirt: LibvirtNetns | undefined;
   let kernel: KernelArtefact;
-  let dotDir: string;
   let up = false;
-
-  const vagrant = (args: readonly string[], timeoutMs?: number) => {
-    if (!env) throw new Error('libvirtd is not running');
-    return env.vagrant(args, timeoutMs);
-  };
-  const guest = (command: string): Promise<string> => {
-    if (!env) throw new Error('libvirtd is not running');
-    return env.guest(command);
-  };
+  const { vagrant, guest } = vagrantOf(() => env);
 
   beforeAll(async () => {
     await requireVagrantHost();
@@ -51,17 +40,10 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
       BALLOON_VAGRANT_MEMORY: '768M',
       BALLOON_VAGRANT_SSH_PORT: String(sshPort),
     });
-    libvirt = env.libvirt;
-    dotDir = env.dotDir;
   });
 
-  afterAll(async () => {
-    // Safety net when a test failed half-way; the last test does the same and checks it.
-    if (!libvirt) return;
-    if (up) await vagrant(['destroy', '-f'], 5 * 60_000);
-    const problems = await libvirt.stop();
-    if (problems.length > 0) step('vagrant', `tear-down problems: ${problems.join('; ')}`);
-  });
+  // Safety net when a test failed half-way; the last test does the same and checks it.
+  afterAll(() => tearDownQuietly(env, up));
 
   it('vagrant up --provider=libvirt boots the patched kernel and provisions', async () => {
     const started = Date.now();
@@ -90,8 +72,7 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
   });
 
   it('the guest\'s ssh is forwarded to 127.0.0.1 (in the namespace)', async () => {
-    const env = libvirt!;
-    const r = await env.exec('ssh', [
+    const r = await env!.libvirt.exec('ssh', [
       '-p', String(sshPort), '-i', path.join(projectRoot, '.vm', 'id_ed25519'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
       '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@127.0.0.1', 'uname -r',
     ], { reject: false, timeout: 120_000, stdin: 'ignore' });
@@ -100,9 +81,9 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
   });
 
   it('balloon experiment --target vagrant runs balloon and kernel in the box', async () => {
-    const env = libvirt!;
-    const out = path.join(libvirt!.dir, 'results');
-    const r = await env.exec(process.execPath, [
+    const { libvirt, dotDir } = env!;
+    const out = path.join(libvirt.dir, 'results');
+    const r = await libvirt.exec(process.execPath, [
       path.join(projectRoot, 'bin', 'balloon.js'), 'experiment', '--target', 'vagrant', '--workloads', 'course', '--policies', 'balloon,kernel',
       '--repetitions', '1', '--size', '448M', '--threshold', '160M', '--passes', '2', '--out', out,
     ], { cwd: projectRoot, reject: false, all: true, timeout: 30 * 60_000, stdin: 'ignore', env: { VAGRANT_DOTFILE_PATH: dotDir } });
@@ -135,23 +116,9 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
   });
 
   it('vagrant destroy -f, then tear-down, leave no domain, volume, network, namespace or libvirtd', async () => {
-    const env = libvirt;
-    if (!env) throw new Error('libvirtd is not running');
-    const r = await vagrant(['destroy', '-f', '--no-color'], 5 * 60_000);
-    expect(r.exitCode, String(r.all)).toBe(0);
     up = false;
-    const after = await env.inventory();
-    expect(after.domains).toEqual([]);
-    expect(after.networks).toEqual([]);
     // vagrant destroy keeps the box's volume in the pool (for the next `vagrant up`): only that.
-    expect(after.volumes.every((v) => v.startsWith('app-balloon-VAGRANTSLASH-local_vagrant_box_image_'))).toBe(true);
-    for (const v of after.volumes) await env.virsh(['vol-delete', '--pool', 'default', v]);
-    expect((await env.inventory()).volumes).toEqual([]);
-    const libvirtd = await env.libvirtdPid();
-    const others = (await env.processes()).filter((p) => p !== libvirtd);
-    expect(others, 'processes left in the namespace besides libvirtd (the ssh port forward?)').toEqual([]);
-    expect(await env.stop()).toEqual([]);
-    expect(await env.leftovers()).toEqual([]);
-    libvirt = undefined;
+    await destroyAndExpectNothingLeft(env!, 'app-balloon-VAGRANTSLASH-local_vagrant_box_image_');
+    env = undefined;
   });
 });

@@ -3,7 +3,7 @@
  * libvirt provider (`vagrant validate`), and rejects bad settings with a
  * message naming the variable. Needs vagrant and vagrant-libvirt installed.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../src/harness/paths.js';
 import { boxKey, boxMetadata, boxVagrantfile, localBoxName } from '../../../vagrant/box.js';
 
-export const vagrantDebianPackages = ['vagrant', 'vagrant-libvirt'];
-const installHint = `install them with: apt-get install --no-install-recommends ${vagrantDebianPackages.join(' ')} (Debian 12: vagrant 2.3.4, vagrant-libvirt 0.11.2)`;
+const installHint = 'install them with: apt-get install --no-install-recommends vagrant vagrant-libvirt (Debian 12: vagrant 2.3.4, vagrant-libvirt 0.11.2)';
 
 describe('Vagrantfile', () => {
   let dotDir: string;
@@ -104,7 +103,6 @@ describe('the local box', () => {
   it('logs in as root without sudo, and the project Vagrantfile defaults to it', async () => {
     expect(boxVagrantfile).toContain("config.ssh.username = 'root'");
     expect(boxVagrantfile).toContain("config.ssh.sudo_command = '%c'");
-    const { readFile } = await import('node:fs/promises');
     expect(await readFile(path.join(projectRoot, 'Vagrantfile'), 'utf8')).toContain(`LOCAL_BOX = '${localBoxName}'`);
   });
 });
