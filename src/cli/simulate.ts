@@ -1,5 +1,5 @@
 /** `balloon simulate`: every policy and MIN on a workload's reference string. */
-import { createPolicy, POLICY_NAMES, simulateBelady, simulatePolicy, type SimulationResult } from '../agent/index.js';
+import { createPolicy, POLICY_NAMES, simulateBelady, simulatePolicy, type PolicyName, type SimulationResult } from '../agent/index.js';
 import { makeSpec, checkWorkloadName, referenceString, sampleReferences } from '../workloads/index.js';
 import { parsePositiveInt } from './run.js';
 
@@ -38,11 +38,12 @@ export function planSimulate(o: SimulateCliOptions): { spec: ReturnType<typeof m
   return { spec: makeSpec(name, Math.max(pages, 1), passes, seed), memoryPages, sample };
 }
 
-export function runSimulate(o: SimulateCliOptions): SimulateOutput {
+/** Replays the workload against `policies` (default: all of them), then MIN. */
+export function runSimulate(o: SimulateCliOptions, policies: readonly PolicyName[] = POLICY_NAMES): SimulateOutput {
   const { spec, memoryPages, sample } = planSimulate(o);
   const trace = sampleReferences(referenceString(spec), sample);
   const results: SimulateRow[] = [];
-  for (const name of POLICY_NAMES) {
+  for (const name of policies) {
     const r = simulatePolicy(trace, createPolicy(name), { memoryPages });
     results.push({ ...r, faults: r.coldMisses + r.swapIns });
   }

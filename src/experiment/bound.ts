@@ -3,9 +3,9 @@
  * replayed on this host against Belady's MIN (and, if asked, every agent
  * policy, which takes minutes at full scale) with `balloon simulate`'s code.
  */
-import { simulateBelady } from '../agent/index.js';
-import { planSimulate, runSimulate, type SimulateCliOptions, type SimulateRow } from '../cli/simulate.js';
-import { referenceString, sampleReferences, type WorkloadName } from '../workloads/index.js';
+import { POLICY_NAMES } from '../agent/index.js';
+import { runSimulate, type SimulateCliOptions, type SimulateRow } from '../cli/simulate.js';
+import type { WorkloadName } from '../workloads/index.js';
 import type { ExperimentMatrix } from './matrix.js';
 import type { RunScale } from './preflight.js';
 
@@ -41,28 +41,13 @@ export function simulateBound(workload: WorkloadName, matrix: Pick<ExperimentMat
     seed: String(matrix.seed),
     ...(matrix.passes !== null ? { passes: String(matrix.passes) } : {}),
   };
-  let results: SimulateRow[];
-  let references: number;
-  let spec: ReturnType<typeof planSimulate>['spec'];
-  if (allPolicies) {
-    const out = runSimulate(options);
-    results = out.results;
-    references = out.references;
-    spec = { name: workload, pages: out.pages, passes: out.passes, seed: out.seed };
-  } else {
-    const plan = planSimulate(options);
-    spec = plan.spec;
-    const trace = sampleReferences(referenceString(plan.spec), plan.sample);
-    const min = simulateBelady(trace, plan.memoryPages);
-    results = [{ ...min, faults: min.coldMisses + min.swapIns }];
-    references = trace.length;
-  }
+  const { results, references, pages, passes, seed } = runSimulate(options, allPolicies ? POLICY_NAMES : []);
   const min = results.find((r) => r.policy === 'min')!;
   return {
     workload,
-    pages: spec.pages,
-    passes: spec.passes,
-    seed: spec.seed,
+    pages,
+    passes,
+    seed,
     memoryPages: scale.simulatedMemoryPages,
     references,
     minSwapIns: min.swapIns,
