@@ -58,7 +58,6 @@ std::atomic<uint64_t> g_received{0};   // handler invocations
 std::atomic<uint64_t> g_dropped{0};    // ring full
 std::atomic<uint64_t> g_delivered{0};  // events handed to JavaScript
 std::atomic<int> g_event_fd{-1};
-std::atomic<int> g_handled_signo{0};
 
 void RingInit() {
   if (g_ring_ready.load()) return;
@@ -197,7 +196,6 @@ void Teardown(Installation* inst) {
   if (inst->handler_installed) {
     sigaction(inst->signo, &inst->previous, nullptr);
     inst->handler_installed = false;
-    g_handled_signo.store(0);
   }
   if (inst->thread_running) {
     inst->stop.store(true, std::memory_order_release);
@@ -289,7 +287,6 @@ Napi::Value Install(const Napi::CallbackInfo& info) {
     throw ErrnoError(env, err, "sigaction");
   }
   inst->handler_installed = true;
-  g_handled_signo.store(signo);
   g_current = inst;
   return Napi::Boolean::New(env, true);
 }
@@ -332,10 +329,11 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("received", Napi::Number::New(env, static_cast<double>(g_received.load())));
   o.Set("delivered", Napi::Number::New(env, static_cast<double>(g_delivered.load())));
   o.Set("dropped", Napi::Number::New(env, static_cast<double>(g_dropped.load())));
-  int signo = g_handled_signo.load();
+  std::lock_guard<std::mutex> lock(g_mu);
+  // The live installation's signal, while its handler is in place.
+  int signo = g_current != nullptr && g_current->handler_installed ? g_current->signo : 0;
   o.Set("installed", Napi::Boolean::New(env, signo != 0));
   o.Set("signal", Napi::Number::New(env, signo));
-  std::lock_guard<std::mutex> lock(g_mu);
   o.Set("ownedByThisThread", Napi::Boolean::New(env, g_current != nullptr && g_current->env == env));
   return o;
 }
