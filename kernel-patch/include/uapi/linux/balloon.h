@@ -80,10 +80,16 @@
  * long balloon_ctl(unsigned int op, unsigned int flags);
  *
  * Operates on the calling thread group.  flags must be 0.
- *   BALLOON_REGISTER    register; registering again is harmless.  Returns 0.
- *   BALLOON_UNREGISTER  unregister.  Returns 0, or -ENOENT if not registered.
+ *   BALLOON_REGISTER    register; registering again is harmless.  Returns 0,
+ *                       -EPERM without CAP_SYS_RESOURCE or CAP_SYS_ADMIN
+ *                       (unless root allowed unprivileged use in sysfs),
+ *                       -ENOSPC when the global or per-user limit is reached.
+ *   BALLOON_UNREGISTER  unregister and drop queued requests.  Returns 0, or
+ *                       -ENOENT if not registered.
  *   BALLOON_QUERY       returns 1 if registered, 0 if not.
- * A registration ends by itself when the process exits or calls execve().
+ * A registration is not inherited by fork() and ends by itself when the
+ * process exits or calls execve(); queued requests are dropped then too, and
+ * when the handler is reset to SIG_DFL, so that a request never kills.
  */
 #define BALLOON_REGISTER	1
 #define BALLOON_UNREGISTER	2
@@ -103,7 +109,13 @@ struct balloon_range {
  *                      unsigned int flags, struct balloon_swapout_result *res);
  *
  * Writes the anonymous pages in the ranges to swap and frees them.  Returns
- * the number of pages freed; res (may be NULL) receives the details.
+ * the number of pages this call wrote and freed; res (may be NULL) receives
+ * the details, where every requested page is counted once: freed, failed
+ * or one of the skipped reasons.  A request counts as answered once about
+ * the pages it asked for (seven eighths) were released since it was sent.
+ * With BALLOON_SWAPOUT_ASYNC the writes are only started: the pages stay in
+ * memory, clean, until a later call on the range (or reclaim when nobody is
+ * registered) frees them.
  */
 #define BALLOON_SWAPOUT_ASYNC		0x1	/* start writeback, do not wait */
 #define BALLOON_SWAPOUT_THP_SPLIT	0x2	/* split every huge page met */
