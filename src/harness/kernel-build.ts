@@ -60,8 +60,10 @@ export interface KernelArtefact {
   config: string;
   /** The marker in /proc/version: `balloon@<this>`. */
   buildHost: string;
-  /** The series' selftests (tools/testing/selftests/balloon), statically linked for the guest. */
+  /** The series' selftests (tools/testing/selftests/balloon, `*_test`), statically linked for the guest. */
   selftests: string[];
+  /** Its other programs (TEST_GEN_PROGS_EXTENDED, such as balloon_stress), run with arguments by the toolkit. */
+  selftestTools?: string[];
 }
 
 /** The kselftest directory the series adds. */
@@ -70,7 +72,8 @@ export const selftestDir = 'tools/testing/selftests/balloon';
 /**
  * Builds the series' selftests against the patched uapi headers
  * (`make headers_install`), statically linked so they run in the guest.
- * Returns the programs' names (none when the series has no selftests yet).
+ * Returns the programs' names (none when the series has no selftests yet):
+ * the tests (`*_test`, run as they are) and the tools (run with arguments).
  */
 async function buildSelftests(
   tree: string,
@@ -78,9 +81,9 @@ async function buildSelftests(
   make: (targets: string[]) => Promise<string>,
   cc: string,
   entryDir: string,
-): Promise<string[]> {
+): Promise<{ tests: string[]; tools: string[] }> {
   const dir = path.join(tree, selftestDir);
-  if (!(await access(path.join(dir, 'Makefile')).then(() => true, () => false))) return [];
+  if (!(await access(path.join(dir, 'Makefile')).then(() => true, () => false))) return { tests: [], tools: [] };
   step('kernel', `building the selftests in ${selftestDir}`);
   await make(['headers_install']);
   const output = path.join(entryDir, 'selftests');
@@ -90,8 +93,9 @@ async function buildSelftests(
     hint: `The selftests in ${selftestDir} do not build; see the compiler output below.`,
   });
   const programs = (await readdir(output)).filter((name) => !name.startsWith('.'));
-  if (programs.length === 0) throw new HarnessError(`kernel: building ${selftestDir} produced no program.`, 'Check its Makefile (TEST_GEN_PROGS).');
-  return programs.sort();
+  const tests = programs.filter((name) => name.endsWith('_test')).sort();
+  if (tests.length === 0) throw new HarnessError(`kernel: building ${selftestDir} produced no *_test program.`, 'Check its Makefile (TEST_GEN_PROGS).');
+  return { tests, tools: programs.filter((name) => !name.endsWith('_test')).sort() };
 }
 
 /** Hash of the project's own inputs to the kernel (series + config fragment). */
@@ -198,7 +202,8 @@ export async function buildKernel(
         builtAt: new Date().toISOString(),
         bzImage: path.join(kernels.entryDir(key), 'bzImage'),
         config: path.join(kernels.entryDir(key), 'config'),
-        selftests: selftests.map((name) => path.join(kernels.entryDir(key), 'selftests', name)),
+        selftests: selftests.tests.map((name) => path.join(kernels.entryDir(key), 'selftests', name)),
+        selftestTools: selftests.tools.map((name) => path.join(kernels.entryDir(key), 'selftests', name)),
         buildHost,
       };
     });

@@ -21,7 +21,7 @@ const LIST_FILES = new Set(['registered']);
  * The files of kernel-patch/README.md ("/sys/kernel/mm/balloon/"), for
  * reference; {@link readBalloonSysfs} returns whatever the kernel has.
  */
-export const BALLOON_TUNABLES = ['enabled', 'threshold_pages', 'threshold_bytes', 'answer_timeout_ms', 'interval_ms'] as const;
+export const BALLOON_TUNABLES = ['enabled', 'unprivileged', 'max_per_user', 'threshold_pages', 'threshold_bytes', 'answer_timeout_ms', 'interval_ms'] as const;
 export const BALLOON_COUNTERS = [
   'registered',
   'free_pages',
@@ -38,6 +38,7 @@ export const BALLOON_COUNTERS = [
   'pages_failed',
   'fallbacks',
   'fallback_pages',
+  'rail_activations',
   'swapout_time_ns',
 ] as const;
 
