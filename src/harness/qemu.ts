@@ -20,6 +20,8 @@ export interface QemuOptions {
   extraKernelArgs?: string[];
   /** A host directory the guest mounts read-only (virtio-9p) at /opt/app-balloon. */
   share?: string;
+  /** TCG with one host thread for all vCPUs (default, see below) or one per vCPU. */
+  tcgThreads?: 'single' | 'multi';
 }
 
 /** The 9p tag the guest's init looks for. */
@@ -50,7 +52,8 @@ export function qemuArgs(o: QemuOptions): string[] {
     // bits): processes died with SIGSEGV or SIGILL and read garbage from the page
     // cache in about 4 of 10 agent runs, with the balloon mechanism switched off as
     // well; with thread=single, or one vCPU, none in 11 runs.
-    '-accel', o.accel === 'tcg' ? 'tcg,thread=single' : 'kvm',
+    // thread=multi stays available for the data-integrity stress (npm run kernel:stress).
+    '-accel', o.accel === 'tcg' ? `tcg,thread=${o.tcgThreads ?? 'single'}` : 'kvm',
     // An SSE4.2-level CPU is all V8 needs; 'max' adds AVX emulation and 5-level
     // paging, which only cost time under TCG.
     '-cpu', o.accel === 'tcg' ? tcgCpu : 'host',

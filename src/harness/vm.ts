@@ -28,6 +28,8 @@ export interface VmOptions {
   extraKernelArgs?: string[];
   /** Share the checkout read-only at /opt/app-balloon in the guest. */
   shareProject: boolean;
+  /** TCG threading (default single; see qemu.ts). */
+  tcgThreads?: 'single' | 'multi';
 }
 
 /** Defaults in one place: a small guest that fits CI, under TCG because KVM hangs on our machines. */
@@ -158,6 +160,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
         sshKey: publicKey.split(/\s+/)[1] ?? '',
         ...(options.extraKernelArgs ? { extraKernelArgs: options.extraKernelArgs } : {}),
         ...(options.shareProject ? { share: projectRoot } : {}),
+        ...(options.tcgThreads ? { tcgThreads: options.tcgThreads } : {}),
       }),
       { reject: false, all: true },
     );
