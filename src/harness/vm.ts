@@ -8,6 +8,7 @@ import { requireTools, run, shQuote } from './exec.js';
 import { readinessMarker } from './guest-files.js';
 import { localKernelInputs, type KernelArtefact } from './kernel-build.js';
 import { step } from './log.js';
+import { sshArgs, type LoopbackSshDestination } from './ssh.js';
 import { checkoutId, projectRoot } from './paths.js';
 import { assertPortFree, freePort, qemuArgs, type Accelerator } from './qemu.js';
 import { guestFilesHash, type ImageArtefact } from './vm-image.js';
@@ -246,19 +247,9 @@ async function waitForSsh(state: VmState, timeoutSeconds: number): Promise<void>
   throw new HarnessError(`vm:up: the guest is up but ssh to 127.0.0.1:${state.port} fails.`, 'See the ssh error below.', last);
 }
 
-/** ssh options: the checkout's key, the guest's known host key, no agent, no prompts. */
-export function sshOptions(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>): string[] {
-  return [
-    '-i', state.sshKey,
-    '-p', String(state.port),
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${state.knownHosts}`,
-    '-o', 'ConnectTimeout=15',
-    '-o', 'ServerAliveInterval=15',
-    '-o', 'LogLevel=ERROR',
-  ];
+/** The VM's ssh: root on its port on 127.0.0.1, the checkout's key, the guest's known host key. */
+export function vmSshDestination(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>): LoopbackSshDestination {
+  return { user: 'root', port: state.port, identity: state.sshKey, knownHosts: state.knownHosts };
 }
 
 /** Runs a command in the guest; resolves with its result whatever the exit code. */
@@ -267,7 +258,7 @@ export async function sshExec(
   command: readonly string[],
   options: { timeoutSeconds?: number; input?: string | Uint8Array; /** Show the guest's stderr as it comes (progress); it is then not returned. */ inheritStderr?: boolean } = {},
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const result = await execa('ssh', [...sshOptions(state), 'root@127.0.0.1', '--', ...command], {
+  const result = await execa('ssh', sshArgs(vmSshDestination(state), command), {
     reject: false,
     ...(options.inheritStderr ? { stderr: 'inherit' as const } : {}),
     ...(options.timeoutSeconds ? { timeout: options.timeoutSeconds * 1000 } : {}),
@@ -294,7 +285,7 @@ export async function sshRun(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'por
 
 /** An interactive ssh session (or one command) with the terminal attached. */
 export async function sshInteractive(state: VmState, command: readonly string[]): Promise<{ exitCode: number }> {
-  const result = await execa('ssh', [...sshOptions(state), ...(command.length === 0 ? ['-t'] : []), 'root@127.0.0.1', ...command], {
+  const result = await execa('ssh', sshArgs(vmSshDestination(state), command, { tty: command.length === 0 }), {
     stdio: 'inherit',
     reject: false,
   });
