@@ -8,38 +8,14 @@ import { requireTools, run, shQuote } from './exec.js';
 import { readinessMarker } from './guest-files.js';
 import { localKernelInputs, type KernelArtefact } from './kernel-build.js';
 import { step } from './log.js';
+import type { VmOptions } from './vm-options.js';
 import { sshArgs, type LoopbackSshDestination } from './ssh.js';
 import { checkoutId, projectRoot } from './paths.js';
 import { assertPortFree, freePort, qemuArgs, type Accelerator } from './qemu.js';
 import { guestFilesHash, type ImageArtefact } from './vm-image.js';
 import { ensureSshKey, imageStateFile, instanceDir, kernelStateFile, readRecord } from './vm-state.js';
 
-export interface VmOptions {
-  /** Instance name: the interactive VM is `vm`; tests use their own. */
-  instance: string;
-  memoryMiB: number;
-  cpus: number;
-  swapMiB: number;
-  accel: Accelerator;
-  /** Fixed ssh port on 127.0.0.1; a free one is chosen when undefined. */
-  port?: number;
-  /** Boot this bzImage instead of the checkout's last kernel:build. */
-  kernel?: string;
-  readyTimeoutSeconds: number;
-  extraKernelArgs?: string[];
-  /** Share the checkout read-only at /opt/app-balloon in the guest. */
-  shareProject: boolean;
-}
-
-/** Defaults in one place: a small guest that fits CI, under TCG because KVM hangs on our machines. */
-export const vmDefaults: Omit<VmOptions, 'instance'> = {
-  memoryMiB: 2048,
-  cpus: 2,
-  swapMiB: 4096,
-  accel: 'tcg',
-  readyTimeoutSeconds: 180,
-  shareProject: true,
-};
+export { vmDefaults, type VmOptions } from './vm-options.js';
 
 /** What a running VM is: enough to reach it and to stop it. */
 export interface VmState {
