@@ -23,7 +23,7 @@ async function cli(...args: string[]): Promise<{ exitCode: number; stdout: strin
 
 const WORKLOADS = 'course, sweep, random, zipf, phases, strided, sweep-hot, mix';
 
-describe('balloon CLI argument errors: one line, the flag as typed, a --help hint, exit 2', () => {
+describe('balloon CLI argument errors: one line, the flag as typed, a --help hint, exit 2', { timeout: 60_000 }, () => {
   it.each([
     [['run', '--workload', 'nope', '--policy', 'kernel'], `balloon: error: unknown workload "nope"; valid workloads: ${WORKLOADS} (see balloon run --help)`],
     [['run', '--workload', 'sweep', '--policy', 'lru'], 'balloon: error: unknown policy "lru"; valid policies: kernel, fifo, random, lru-approx, balloon (see balloon run --help)'],
@@ -90,7 +90,7 @@ describe('balloon CLI argument errors: one line, the flag as typed, a --help hin
   });
 });
 
-describe('balloon help and version', () => {
+describe('balloon help and version', { timeout: 60_000 }, () => {
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) {
@@ -126,7 +126,7 @@ describe('balloon help and version', () => {
   });
 });
 
-describe('balloon report arguments', () => {
+describe('balloon report arguments', { timeout: 60_000 }, () => {
   it('explains a path to runs.json instead of failing with ENOTDIR', async () => {
     const dir = fixtureCopy('balloon-cli-report-');
     const r = await cli('report', path.join(dir, 'runs.json'));
