@@ -16,7 +16,8 @@ export default defineConfig({
     projects: [
       {
         // Runs anywhere the checkout was installed (npm ci): no root, no browser, no Vagrant, no VM.
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env },
+        // Hooks render reports and start workers: a safety net for a loaded machine, not a timing.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, hookTimeout: 60_000 },
       },
       {
         // Needs root (run-agent), headless Chromium (report/browser), Vagrant (vagrantfile), or runs
