@@ -1,14 +1,28 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The addon with its test helpers (native/testing.cc); the production build,
+ * build/Release/balloon.node, has none. Workers and child processes inherit it.
+ */
+const env = { BALLOON_ADDON: path.join(root, 'build/Release/balloon_testing.node') };
 
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
-        test: {
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
-        },
+        // Runs anywhere the checkout was installed (npm ci): no root, no browser, no Vagrant, no VM.
+        // Hooks render reports and start workers: a safety net for a loaded machine, not a timing.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, hookTimeout: 60_000 },
+      },
+      {
+        // Needs root (run-agent), headless Chromium (report/browser), Vagrant (vagrantfile), or runs
+        // real workloads as processes (cli-runs).
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], env, testTimeout: 120_000 },
       },
       {
         test: {

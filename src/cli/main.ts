@@ -3,16 +3,41 @@
  *   node --import tsx src/cli/main.ts <command> ...
  * or through bin/balloon.js (`npx balloon`, or `node bin/balloon.js`).
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { WORKLOAD_DESCRIPTIONS, WORKLOAD_NAMES, WorkloadArgumentError } from '../workloads/index.js';
+import { describeError, HarnessError } from '../harness/errors.js';
+import { describeSize, PAGE_SIZE, plural, SIZE_GRAMMAR } from '../harness/sizes.js';
+import { DEFAULT_PASSES, makeSpec, MAX_REFERENCES, MIN_WORKLOAD_PAGES, referenceCount, WORKLOAD_DESCRIPTIONS, WORKLOAD_NAMES, WorkloadArgumentError } from '../workloads/index.js';
 import { oneLine, UsageError } from './errors.js';
 import { formatRun, formatSimulate } from './format.js';
+import { checkedOption, commandPath, commanderErrorLine, helpHint, pagesArg, positiveIntArg, readableFileArg, sizeArg } from './options.js';
+import { checkResultsDir, ensureOutDir } from './report-args.js';
 import { executeRun, planRun, RUN_POLICY_NAMES, type RunCliOptions } from './run.js';
 import { runSimulate, type SimulateCliOptions } from './simulate.js';
+import { addVmCommands, VM_SUBCOMMANDS } from './vm.js';
 
 const workloadHelp = `workload: ${WORKLOAD_NAMES.join(', ')}`;
+
+/** The workloads with what they do and their default passes, for the help of run and simulate. */
+const workloadsHelp = `\nWorkloads (default passes in brackets):\n${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} [${String(DEFAULT_PASSES[n]).padStart(2)}] ${WORKLOAD_DESCRIPTIONS[n]}`).join('\n')}`;
+
+const sizesHelp = `\nSizes: ${SIZE_GRAMMAR}; a plain number is bytes.`;
+
+/** The commands and their subcommands, for the help hint of an error. */
+const COMMANDS = new Map<string, readonly string[]>([
+  ['run', []],
+  ['simulate', []],
+  ['experiment', []],
+  ['report', []],
+  ['vm', VM_SUBCOMMANDS],
+  ['help', []],
+]);
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
 
 interface ExperimentCliOptions {
   workloads?: string;
@@ -38,30 +63,57 @@ function json(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
 }
 
-export function buildProgram(io: { out: (s: string) => void; err: (s: string) => void }): Command {
+export function buildProgram(io: CliIo): Command {
   const program = new Command('balloon')
-    .description('Application-level memory ballooning: run workloads under the balloon agent, simulate policies')
+    .description('Application-level memory ballooning: run workloads under the balloon agent, simulate policies, run experiments in a VM and report them')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpCommand('help [command]', 'help for a command')
     .showHelpAfterError(false)
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
+    // Errors are printed by main() as one line; help and version go to io.out.
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples (no VM needed):
+  balloon simulate -w sweep-hot -m 16M
+  balloon report test/fixtures/results/2025-01-15T10-00-00Z --out /tmp/report
+With the VM:
+  balloon vm up && balloon experiment -w course,zipf -r 3 --size 1536M --threshold 512M
+${sizesHelp.trim()}
+Every command has --help.`,
+    );
 
   program
     .command('run')
     .description('run one workload on this machine under the agent (or the kernel\'s own swapping) and print the metrics')
     .requiredOption('-w, --workload <name>', workloadHelp)
     .requiredOption('-p, --policy <name>', `policy: ${RUN_POLICY_NAMES.join(', ')} ("kernel" = not registered: the kernel's default swapping, the baseline)`)
-    .option('--size <size>', 'region size: bytes with K/M/G/T, or pages with p (default 1.25 x MemTotal, at most 80% of RAM + swap)')
-    .option('--passes <n>', 'passes over the region (course: passes over its first half)')
-    .option('--seed <n>', 'seed of the random workloads', '1')
-    .option('--threshold <size>', 'balloon threshold (sets /sys/kernel/mm/balloon/threshold_bytes for a balloon run, root only); default: the current sysfs value, else 1G')
-    .option('--sample-ms <ms>', 'free-memory sampling period', '100')
+    .addOption(checkedOption('--size <size>', `region size, at least ${MIN_WORKLOAD_PAGES} pages (default 1.25 x MemTotal, at most 80% of RAM + swap)`, (n) => sizeArg(n, MIN_WORKLOAD_PAGES)))
+    .addOption(checkedOption('--passes <n>', 'passes over the region (course: passes over its first half; default: the workload\'s, below)', positiveIntArg))
+    .addOption(checkedOption('--seed <n>', 'seed of the random workloads', positiveIntArg).default('1', '1'))
+    .addOption(checkedOption('--threshold <size>', 'balloon threshold (sets /sys/kernel/mm/balloon/threshold_bytes for a balloon run, root only); default: the current sysfs value, else 1G', sizeArg))
+    .addOption(checkedOption('--sample-ms <ms>', 'free-memory sampling period', positiveIntArg).default('100', '100'))
     .option('--trace <file>', 'also write the reference string (uint32 little-endian page numbers) to file')
-    .option('--trace-sample <n>', 'keep every n-th reference in --trace', '1')
+    .addOption(checkedOption('--trace-sample <n>', 'keep every n-th reference in --trace', positiveIntArg).default('1', '1'))
     .option('--no-bystander', 'kernel baseline: do not hold the threshold\'s worth of memory locked')
     .addOption(new Option('--bystander-method <method>', 'how the bystander holds memory (default: mlock from a perl child, else a ramfs as root)').choices(['mlock', 'ramfs']))
     .addOption(new Option('--region <kind>', 'memory of the workload (kernel baseline only: sab = SharedArrayBuffer)').choices(['auto', 'addon', 'sab']).default('auto'))
+    .option('--allow-host', 'run even without the balloon kernel when the run needs more than MemAvailable (it will swap or meet the OOM killer)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', `\nWorkloads:\n${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} ${WORKLOAD_DESCRIPTIONS[n]}`).join('\n')}`)
+    .addHelpText(
+      'after',
+      `${workloadsHelp}
+${sizesHelp}
+
+Outside the balloon kernel (no /sys/kernel/mm/balloon), a run that needs more than MemAvailable
+(workload + the kernel baseline's locked threshold) is refused unless --allow-host.
+
+Examples (in the VM: balloon vm up, then balloon vm ssh; cd /opt/app-balloon):
+  balloon run -w course -p balloon --size 768M --threshold 256M
+  balloon run -w course -p kernel  --size 768M --threshold 256M     # the baseline
+  balloon run -w zipf -p lru-approx --size 200000p --json > zipf.json`,
+    )
     .action(async (opts: RunCliOptions & { json?: boolean }) => {
       const plan = planRun(opts);
       const result = await executeRun(plan, { log: (line) => io.err(`balloon: ${line}\n`) });
@@ -76,13 +128,23 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .command('simulate')
     .description('replay a workload\'s reference string against every policy and MIN, and print the faults')
     .requiredOption('-w, --workload <name>', workloadHelp)
-    .requiredOption('-m, --memory <pages>', 'simulated memory, in pages')
-    .option('--pages <n>', 'workload size in pages (default 2 x --memory)')
-    .option('--passes <n>', 'passes over the region')
-    .option('--seed <n>', 'seed of the random workloads', '1')
-    .option('--sample <n>', 'keep every n-th reference', '1')
+    .addOption(checkedOption('-m, --memory <size>', 'simulated memory (whole 4 KiB pages)', pagesArg).makeOptionMandatory())
+    .addOption(checkedOption('--pages <size>', `workload size, at least ${MIN_WORKLOAD_PAGES} pages (default 2 x --memory)`, (n) => pagesArg(n, MIN_WORKLOAD_PAGES)))
+    .addOption(checkedOption('--passes <n>', 'passes over the region (default: the workload\'s, below)', positiveIntArg))
+    .addOption(checkedOption('--seed <n>', 'seed of the random workloads', positiveIntArg).default('1', '1'))
+    .addOption(checkedOption('--sample <n>', 'keep every n-th reference', positiveIntArg).default('1', '1'))
     .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `${workloadsHelp}
+${sizesHelp}
+
+Examples:
+  balloon simulate -w sweep-hot -m 16M              # 4096 pages of memory, a 32 MiB workload
+  balloon simulate -w zipf -m 1000p --pages 4000p --passes 5 --json`,
+    )
     .action((opts: SimulateCliOptions & { json?: boolean }) => {
+      checkSimulationLength(opts);
       const out = runSimulate(opts);
       io.out(`${opts.json ? json(out) : formatSimulate(out)}\n`);
     });
@@ -92,17 +154,17 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .description('run a matrix of workloads x policies x repetitions in the VM (or a loopback ssh guest) and write results/<timestamp>/')
     .option('-w, --workloads <list>', `comma-separated workloads: ${WORKLOAD_NAMES.join(', ')}`)
     .option('-p, --policies <list>', `comma-separated policies (default all): ${RUN_POLICY_NAMES.join(', ')}`)
-    .option('-r, --repetitions <n>', 'runs of every workload/policy pair (default 1)')
-    .option('--config <file>', 'JSON file with any of: workloads, policies, repetitions, size, threshold, passes, seed, timeout, sampleMs (options given here win)')
-    .option('--size <size>', 'region size of every run (default: balloon run\'s default for the guest\'s memory)')
-    .option('--threshold <size>', 'balloon threshold of every run (default: the guest\'s sysfs value)')
-    .option('--passes <n>', 'passes over the region (default: each workload\'s)')
-    .option('--seed <n>', 'seed of the random workloads (default 1; the same for every repetition)')
-    .option('--timeout <seconds>', 'per-run timeout; a run that takes longer is stopped and recorded as failed (default 1800)')
-    .option('--sample-ms <ms>', 'free-memory sampling period of the runs')
+    .addOption(checkedOption('-r, --repetitions <n>', 'runs of every workload/policy pair (default 1)', positiveIntArg))
+    .addOption(checkedOption('--config <file>', 'JSON file with any of: workloads, policies, repetitions, size, threshold, passes, seed, timeout, sampleMs (options given here win)', readableFileArg))
+    .addOption(checkedOption('--size <size>', 'region size of every run (default: balloon run\'s default for the guest\'s memory)', (n) => sizeArg(n, MIN_WORKLOAD_PAGES)))
+    .addOption(checkedOption('--threshold <size>', 'balloon threshold of every run (default: the guest\'s sysfs value)', sizeArg))
+    .addOption(checkedOption('--passes <n>', 'passes over the region (default: each workload\'s)', positiveIntArg))
+    .addOption(checkedOption('--seed <n>', 'seed of the random workloads (default 1; the same for every repetition)', positiveIntArg))
+    .addOption(checkedOption('--timeout <seconds>', 'per-run timeout; a run that takes longer is stopped and recorded as failed (default 1800)', positiveIntArg))
+    .addOption(checkedOption('--sample-ms <ms>', 'free-memory sampling period of the runs', positiveIntArg))
     .option('--target <target>', 'vm, vm:INSTANCE (a VM of this checkout, from npm run vm:up), vagrant, vagrant:MACHINE (the box of this checkout\'s Vagrantfile, through its ssh port forwarded to 127.0.0.1) or ssh://USER@127.0.0.1:PORT (loopback only)', 'vm')
-    .option('--identity <file>', 'ssh private key for an ssh:// target (vagrant ssh-config: IdentityFile)')
-    .option('--known-hosts <file>', 'known_hosts file to check an ssh:// target\'s host key against (default: not checked, as vagrant does)')
+    .addOption(checkedOption('--identity <file>', 'ssh private key for an ssh:// target (vagrant ssh-config: IdentityFile)', readableFileArg))
+    .addOption(checkedOption('--known-hosts <file>', 'known_hosts file to check an ssh:// target\'s host key against (default: not checked, as vagrant does)', readableFileArg))
     .option('--guest-dir <dir>', 'the checkout\'s directory in an ssh:// or vagrant guest; copied there when missing (default ~/app-balloon; /opt/app-balloon for vagrant)')
     .option('--out <dir>', 'parent directory of the results', 'results')
     .option('--no-simulate', 'do not simulate the MIN bound on the host')
@@ -114,6 +176,7 @@ meta.json (host and guest uname, guest /proc/cmdline, balloon tunables, the matr
 simulate.json (MIN's swap-ins on each workload's reference string). A crash, a timeout or output that is
 not a result is recorded as a failed run and the matrix goes on. Ctrl-C stops after writing what is done
 (meta.json says "interrupted"; exit code 130). Then: balloon report results/<timestamp>.
+${sizesHelp.trim()}
 
 Examples:
   balloon experiment -w course,zipf -r 3 --size 2560M --threshold 512M
@@ -168,30 +231,78 @@ Examples:
     .description('write report.html (self-contained, with SVG plots) and report.md from a results directory of balloon experiment')
     .argument('<results-dir>', 'a results/<timestamp> directory')
     .option('--out <dir>', 'write the report files here instead of into the results directory')
+    .addHelpText('after', '\nExample:\n  balloon report test/fixtures/results/2025-01-15T10-00-00Z --out /tmp/report')
     .action(async (dir: string, opts: { out?: string }) => {
+      await checkResultsDir(dir);
+      if (opts.out !== undefined) await ensureOutDir(opts.out);
       const { writeReport } = await import('../report/index.js');
       const files = await writeReport(dir, opts.out !== undefined ? { out: opts.out } : {});
       io.out(`${files.html}\n${files.markdown}\n`);
     });
 
+  addVmCommands(program, io);
   return program;
 }
 
+/**
+ * A simulation's reference string must fit in memory (MAX_REFERENCES): refused
+ * with the options that make it long (simulate.ts would only say "fewer passes").
+ * The sizes are page counts here (pagesArg).
+ */
+export function checkSimulationLength(o: SimulateCliOptions): void {
+  const memoryPages = Number(o.memory);
+  const pages = o.pages === undefined ? 2 * memoryPages : Number(o.pages);
+  if (pages < MIN_WORKLOAD_PAGES) {
+    throw new UsageError(
+      `-m/--memory is ${describeSize(memoryPages * PAGE_SIZE)} (a plain number is bytes), so the workload (2 x memory) would be ${plural(pages, 'page')}; ` +
+        `every workload needs at least ${MIN_WORKLOAD_PAGES} pages (64 KiB): give a bigger -m/--memory (e.g. 1000p or 16M) or --pages`,
+    );
+  }
+  let spec;
+  try {
+    spec = makeSpec(o.workload, pages, o.passes === undefined ? undefined : Number(o.passes));
+  } catch {
+    return; // simulate.ts reports a bad workload name or size
+  }
+  const refs = referenceCount(spec);
+  if (refs > MAX_REFERENCES) {
+    const size = o.pages === undefined ? `${pages} pages (2 x -m/--memory)` : `${pages} pages (--pages)`;
+    throw new UsageError(
+      `${spec.name} over ${size} with ${spec.passes} passes makes ${refs} references, more than the ${MAX_REFERENCES} a simulation holds; give a smaller -m/--memory or --pages, or fewer --passes`,
+    );
+  }
+}
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
+
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad arguments). */
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  const io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) };
+export async function main(argv: readonly string[] = process.argv.slice(2), io: CliIo = stdio): Promise<number> {
   const program = buildProgram(io);
+  const hint = (): string => helpHint(commandPath(argv, COMMANDS));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // commander already printed its one-line message (or the help).
-      return err.exitCode === 0 ? 0 : 2;
+      // Help and --version were printed; no command at all printed the help to stderr.
+      if (err.exitCode === 0 || err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
+      io.err(`balloon: error: ${commanderErrorLine(err)} ${hint()}\n`);
+      return 2;
     }
     if (err instanceof UsageError || err instanceof WorkloadArgumentError) {
-      io.err(`balloon: error: ${oneLine(err)}\n`);
+      io.err(`balloon: error: ${oneLine(err)} ${hint()}\n`);
       return 2;
+    }
+    if (err instanceof HarnessError) {
+      const { line, details } = describeError(err);
+      if (details && process.env['BALLOON_QUIET_DETAILS'] !== '1') io.err(`${details}\n`);
+      io.err(`balloon: ${oneLine(line)}\n`);
+      return 1;
     }
     io.err(`balloon: ${oneLine(err)}\n`);
     return 1;

@@ -48,6 +48,7 @@ import {
 } from '../workloads/index.js';
 import { startBystander, type Bystander, type BystanderMethod } from './bystander.js';
 import { UsageError } from './errors.js';
+import { hostHazard, isBalloonKernel, readMemAvailableBytes } from './host-guard.js';
 
 export const BASELINE_POLICY = 'kernel';
 export const RUN_POLICY_NAMES: readonly string[] = [BASELINE_POLICY, ...POLICY_NAMES];
@@ -68,6 +69,8 @@ export interface RunCliOptions {
   bystander?: boolean;
   bystanderMethod?: string;
   region?: string;
+  /** Run even where host-guard.ts would refuse (no balloon kernel, not enough memory). */
+  allowHost?: boolean;
 }
 
 export interface RunPlan {
@@ -98,7 +101,7 @@ export function checkPolicyName(name: string): string {
 }
 
 /** Checks every argument; nothing runs before this returns. */
-export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.meminfo): RunPlan {
+export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.meminfo, balloonSysfsDir = DEFAULT_PROC_PATHS.balloonSysfs): RunPlan {
   const name = checkWorkloadName(o.workload);
   const policy = checkPolicyName(o.policy);
   const mem = readMachineMemory(meminfoPath);
@@ -118,6 +121,12 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
   if (region === 'sab' && policy !== BASELINE_POLICY) throw new UsageError('--region sab only works with --policy kernel: the agent swaps out an addon region');
   const m = o.bystanderMethod;
   if (m !== undefined && m !== 'mlock' && m !== 'ramfs') throw new UsageError(`--bystander-method must be mlock or ramfs, got "${m}"`);
+  if (o.allowHost !== true) {
+    const locked = policy === BASELINE_POLICY && o.bystander !== false ? (thresholdBytes ?? DEFAULT_THRESHOLD_BYTES) : 0;
+    const balloonKernel = isBalloonKernel(balloonSysfsDir);
+    const hazard = hostHazard({ balloonKernel, balloonSysfsDir, sizeBytes, lockedBytes: locked, memAvailableBytes: balloonKernel ? 0 : readMemAvailableBytes(meminfoPath) });
+    if (hazard !== null) throw new UsageError(hazard);
+  }
   return {
     spec,
     policy,

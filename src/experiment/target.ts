@@ -5,8 +5,9 @@
  * interface (`ssh://user@127.0.0.1:PORT`). Commands go over ssh.
  */
 import { execa } from 'execa';
-import { sshOptions, vmStatus } from '../harness/vm.js';
+import { vmSshDestination, vmStatus } from '../harness/vm.js';
 import { shQuote } from '../harness/exec.js';
+import { isLoopbackAddress, loginNameProblem, sshArgs, type LoopbackSshDestination } from '../harness/ssh.js';
 import { projectRoot } from '../harness/paths.js';
 import { UsageError } from '../cli/errors.js';
 import { ExperimentError } from './errors.js';
@@ -26,10 +27,18 @@ export const DEFAULT_SSH_GUEST_DIR = 'app-balloon';
 /** Left out when the checkout is copied into a guest. */
 export const COPY_EXCLUDES = ['.git', '.vm', 'results'] as const;
 
-/** Loopback only: our network rule allows no other destination. */
-export function isLoopbackHost(host: string): boolean {
+/**
+ * Loopback only (our network rule allows no other destination): `localhost`
+ * or a literal loopback address; the address ssh is given (localhost is 127.0.0.1).
+ */
+export function loopbackAddress(host: string): string | null {
   const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  if (h === 'localhost') return '127.0.0.1';
+  return isLoopbackAddress(h) ? h : null;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return loopbackAddress(host) !== null;
 }
 
 export function parseTarget(text: string): TargetSpec {
@@ -48,15 +57,18 @@ export function parseTarget(text: string): TargetSpec {
     return { kind: 'vagrant', machine };
   }
   if (t.startsWith('ssh://')) {
-    const m = /^ssh:\/\/([^@/:\s]+)@(\[[^\]]+\]|[^:/\s]+)(?::(\d+))?\/?$/.exec(t);
+    const m = /^ssh:\/\/([^@/\s]+)@(\[[^\]]+\]|[^:/\s]+)(?::(\d+))?\/?$/.exec(t);
     if (!m) throw new UsageError(`--target ${text}: expected ssh://USER@127.0.0.1:PORT`);
     const [, user, host, portText] = m as unknown as [string, string, string, string | undefined];
+    const problem = loginNameProblem(user);
+    if (problem !== null) throw new UsageError(`--target ${text}: ${problem}`);
     const port = portText === undefined ? 22 : Number(portText);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--target ${text}: port must be 1-65535`);
-    if (!isLoopbackHost(host)) {
+    const address = loopbackAddress(host);
+    if (address === null) {
       throw new UsageError(`--target ${text}: only loopback destinations (127.0.0.1, localhost) are allowed; forward the guest's ssh port to 127.0.0.1 (as vagrant and vm:up do)`);
     }
-    return { kind: 'ssh', user, host: host.replace(/^\[(.*)\]$/, '$1'), port };
+    return { kind: 'ssh', user, host: address, port };
   }
   throw new UsageError(`--target ${text}: expected vm, vm:INSTANCE, vagrant, vagrant:MACHINE or ssh://USER@127.0.0.1:PORT`);
 }
@@ -91,9 +103,9 @@ export interface Target {
   prepare(log: (line: string) => void): Promise<void>;
 }
 
-async function sshCommand(args: readonly string[], command: string, options: ExecOptions): Promise<ExecOutcome> {
+async function sshCommand(dest: LoopbackSshDestination, command: string, options: ExecOptions): Promise<ExecOutcome> {
   const t0 = performance.now();
-  const r = await execa('ssh', [...args, '--', command], {
+  const r = await execa('ssh', sshArgs(dest, [command]), {
     reject: false,
     stdin: 'ignore',
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
@@ -110,15 +122,15 @@ async function sshCommand(args: readonly string[], command: string, options: Exe
   };
 }
 
-/** The ssh options for a loopback destination that is not the harness VM. */
-export function sshDestinationArgs(spec: Extract<TargetSpec, { kind: 'ssh' }>, identity?: string, knownHosts?: string): string[] {
-  const args = ['-p', String(spec.port), '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', '-o', 'ServerAliveInterval=15', '-o', 'LogLevel=ERROR'];
-  if (identity !== undefined) args.push('-i', identity, '-o', 'IdentitiesOnly=yes');
-  // A loopback forward's host key changes with every box; without a known_hosts file it is not recorded (as vagrant does).
-  if (knownHosts !== undefined) args.push('-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`);
-  else args.push('-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null');
-  args.push(`${spec.user}@${spec.host}`);
-  return args;
+/** The ssh destination of an ssh:// (or Vagrant) target. */
+export function sshDestination(spec: Extract<TargetSpec, { kind: 'ssh' }>, identity?: string, knownHosts?: string): LoopbackSshDestination {
+  return {
+    user: spec.user,
+    host: spec.host,
+    port: spec.port,
+    ...(identity !== undefined ? { identity } : {}),
+    ...(knownHosts !== undefined ? { knownHosts } : {}),
+  };
 }
 
 export interface TargetOptions {
@@ -134,13 +146,13 @@ export async function openTarget(spec: TargetSpec, options: TargetOptions = {}):
       throw new ExperimentError(`VM not running: npm run vm:up${spec.instance === 'vm' ? '' : ` (no running instance "${spec.instance}" in this checkout)`}`);
     }
     const state = status.state;
-    const args = [...sshOptions(state), 'root@127.0.0.1'];
+    const dest = vmSshDestination(state);
     return {
       label: `vm:${spec.instance} (ssh 127.0.0.1:${state.port})`,
       spec,
       guestDir: VM_GUEST_DIR,
       asRoot: true,
-      exec: (command, o = {}) => sshCommand(args, command, o),
+      exec: (command, o = {}) => sshCommand(dest, command, o),
       // vm:up shares the checkout; nothing is copied into the VM.
       prepare: () =>
         Promise.reject(new ExperimentError(`the checkout is not at ${VM_GUEST_DIR} in the VM (it is shared there by vm:up); restart it with npm run vm:down && npm run vm:up`)),
@@ -160,14 +172,15 @@ function sshTarget(
   spec: Extract<TargetSpec, { kind: 'ssh' }>,
   options: { identity: string | undefined; knownHosts: string | undefined; guestDir: string },
 ): Target {
-  const args = sshDestinationArgs(spec, options.identity, options.knownHosts);
+  const dest = sshDestination(spec, options.identity, options.knownHosts);
+  sshArgs(dest); // refuses a destination it cannot pin now, not at the first command
   const guestDir = options.guestDir;
   return {
     label: `ssh://${spec.user}@${spec.host}:${spec.port}`,
     spec,
     guestDir,
     asRoot: spec.user === 'root',
-    exec: (command, o = {}) => sshCommand(args, command, o),
+    exec: (command, o = {}) => sshCommand(dest, command, o),
     prepare: async (log) => {
       log(`copying the checkout to ${guestDir} in the guest (without ${COPY_EXCLUDES.join(', ')})`);
       const excludes = COPY_EXCLUDES.map((e) => `--exclude=./${e}`);
@@ -175,7 +188,7 @@ function sshTarget(
       let why: string | null = null;
       try {
         const r = await execa('tar', ['-C', projectRoot, ...excludes, '-czf', '-', '.'], { reject: false })
-          .pipe('ssh', [...args, '--', unpack], { reject: false, timeout: 30 * 60_000 });
+          .pipe('ssh', sshArgs(dest, [unpack]), { reject: false, timeout: 30 * 60_000 });
         if (r.exitCode !== 0) why = `exit ${r.exitCode}: ${String(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`;
       } catch (err) {
         why = err instanceof Error ? err.message.split('\n')[0]! : String(err);

@@ -5,10 +5,11 @@
  * login and the key; the forward itself is the `ssh -L` process whose pid
  * vagrant-libvirt keeps in the machine's data directory.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { projectRoot } from '../harness/paths.js';
+import { loginNameProblem } from '../harness/ssh.js';
 import { ExperimentError } from './errors.js';
 
 export interface SshConfigEntry {
@@ -101,9 +102,27 @@ async function loopbackSshForwards(dataDir: string): Promise<PortForward[]> {
   return found.sort((a, b) => a.hostPort - b.hostPort);
 }
 
+/** Vagrant's message as one line (it wraps its sentences over several lines). */
+export function vagrantMessage(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+}
+
 /** Resolves a Vagrant machine to an ssh login on 127.0.0.1. */
 export async function resolveVagrantSsh(machine: string, env: NodeJS.ProcessEnv = process.env): Promise<VagrantSsh> {
   const root = vagrantRoot(env);
+  const dataDir = machineDataDir(machine, env);
+  // A machine that was never created has no id; vagrant itself would then only
+  // say that it is "not yet ready for SSH", and leave a .vagrant/ behind.
+  const idFile = path.join(dataDir, 'id');
+  if (!(await access(idFile).then(() => true, () => false))) {
+    throw new ExperimentError(
+      `--target vagrant: there is no Vagrant machine "${machine}" for ${root} (no ${path.relative(root, idFile) || idFile}); create it with \`vagrant up --provider=libvirt\` (see README, "Vagrant")`,
+    );
+  }
   const r = await execa('vagrant', ['ssh-config', machine], {
     cwd: root,
     reject: false,
@@ -114,13 +133,14 @@ export async function resolveVagrantSsh(machine: string, env: NodeJS.ProcessEnv 
   }).catch((err: unknown) => ({ exitCode: undefined, stdout: '', stderr: err instanceof Error ? err.message : String(err) }));
   if (r.exitCode === undefined) throw new ExperimentError(`--target vagrant: cannot run vagrant (${String(r.stderr).split('\n')[0]}); install it (see README, "Vagrant")`);
   if (r.exitCode !== 0) {
-    const why = String(r.stderr).trim().split('\n').filter((l) => l.trim() !== '').slice(-2).join(' ');
+    const why = vagrantMessage(String(r.stderr));
     throw new ExperimentError(`--target vagrant: \`vagrant ssh-config ${machine}\` in ${root} failed (${why || `exit ${r.exitCode}`}); is the machine up? (vagrant up --provider=libvirt)`);
   }
   const entries = parseSshConfig(String(r.stdout));
   const entry = entries.find((e) => e.host === machine) ?? entries[0];
   if (entry === undefined || entry.user === '') throw new ExperimentError(`--target vagrant: \`vagrant ssh-config ${machine}\` printed no Host block with a User`);
-  const dataDir = machineDataDir(machine, env);
+  const problem = loginNameProblem(entry.user);
+  if (problem !== null) throw new ExperimentError(`--target vagrant: \`vagrant ssh-config ${machine}\` gives a login ssh cannot be given: ${problem}`);
   const forward = (await loopbackSshForwards(dataDir))[0];
   if (forward === undefined) {
     throw new ExperimentError(

@@ -1,11 +1,14 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Accelerator } from './qemu.js';
 import { parseSizeMiB } from './sizes.js';
-import { vmDefaults, type VmOptions } from './vm.js';
+import { vmDefaults, type VmOptions } from './vm-options.js';
 
-const size = (what: string) => (value: string): number => {
+/** The smallest guest vm:up boots (vmUp checks it too). */
+export const MIN_VM_MEMORY_MIB = 256;
+
+const size = (what: string, minMiB = 1) => (value: string): number => {
   try {
-    return parseSizeMiB(value, what);
+    return parseSizeMiB(value, what, minMiB);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -22,16 +25,20 @@ const accelerator = (value: string): Accelerator => {
   return value;
 };
 
+/** MiB as the size grammar writes it (2048 -> 2G), for the help's defaults. */
+const mibText = (mib: number): string => (mib % 1024 === 0 ? `${mib / 1024}G` : `${mib}M`);
+
 /** The options of vm:up, shared by every command that boots a VM. */
 export function addVmOptions(cmd: Command, defaults: Partial<Pick<VmOptions, 'memoryMiB'>> = {}): Command {
+  const memoryMiB = defaults.memoryMiB ?? vmDefaults.memoryMiB;
   return cmd
-    .option('--memory <size>', 'guest memory, e.g. 2G', size('--memory'), defaults.memoryMiB ?? vmDefaults.memoryMiB)
-    .option('--cpus <n>', 'guest CPUs', integer(1, 64), vmDefaults.cpus)
-    .option('--swap <size>', 'size of the swap disk', size('--swap'), vmDefaults.swapMiB)
-    .option('--accel <tcg|kvm>', 'accelerator; KVM hangs on machines without working nested virtualization', accelerator, vmDefaults.accel)
-    .option('--port <port>', 'ssh port on 127.0.0.1 (default: a free one)', integer(1, 65535))
+    .addOption(new Option('--memory <size>', `guest memory (at least ${MIN_VM_MEMORY_MIB}M)`).argParser(size('--memory', MIN_VM_MEMORY_MIB)).default(memoryMiB, mibText(memoryMiB)))
+    .addOption(new Option('--cpus <n>', 'guest CPUs').argParser(integer(1, 64)).default(vmDefaults.cpus))
+    .addOption(new Option('--swap <size>', 'size of the swap disk').argParser(size('--swap')).default(vmDefaults.swapMiB, mibText(vmDefaults.swapMiB)))
+    .addOption(new Option('--accel <tcg|kvm>', 'accelerator; KVM hangs on machines without working nested virtualization').argParser(accelerator).default(vmDefaults.accel))
+    .addOption(new Option('--port <port>', 'ssh port on 127.0.0.1 (default: a free one)').argParser(integer(1, 65535)))
     .option('--kernel <bzImage>', "boot this kernel instead of the checkout's last kernel:build")
-    .option('--ready-timeout <seconds>', 'how long to wait for the guest', integer(1, 3600), vmDefaults.readyTimeoutSeconds)
+    .addOption(new Option('--ready-timeout <seconds>', 'how long to wait for the guest').argParser(integer(1, 3600)).default(vmDefaults.readyTimeoutSeconds))
     .option('--no-share', 'do not share this checkout read-only at /opt/app-balloon in the guest');
 }
 

@@ -8,39 +8,14 @@ import { requireTools, run, shQuote } from './exec.js';
 import { readinessMarker } from './guest-files.js';
 import { localKernelInputs, type KernelArtefact } from './kernel-build.js';
 import { step } from './log.js';
+import type { VmOptions } from './vm-options.js';
+import { sshArgs, type LoopbackSshDestination } from './ssh.js';
 import { checkoutId, projectRoot } from './paths.js';
 import { assertPortFree, freePort, qemuArgs, type Accelerator } from './qemu.js';
 import { guestFilesHash, type ImageArtefact } from './vm-image.js';
 import { ensureSshKey, imageStateFile, instanceDir, kernelStateFile, readRecord } from './vm-state.js';
 
-export interface VmOptions {
-  /** Instance name: the interactive VM is `vm`; tests use their own. */
-  instance: string;
-  memoryMiB: number;
-  cpus: number;
-  swapMiB: number;
-  accel: Accelerator;
-  /** Fixed ssh port on 127.0.0.1; a free one is chosen when undefined. */
-  port?: number;
-  /** Boot this bzImage instead of the checkout's last kernel:build. */
-  kernel?: string;
-  readyTimeoutSeconds: number;
-  extraKernelArgs?: string[];
-  /** Share the checkout read-only at /opt/app-balloon in the guest. */
-  shareProject: boolean;
-  /** TCG threading (default single; see qemu.ts). */
-  tcgThreads?: 'single' | 'multi';
-}
-
-/** Defaults in one place: a small guest that fits CI, under TCG because KVM hangs on our machines. */
-export const vmDefaults: Omit<VmOptions, 'instance'> = {
-  memoryMiB: 2048,
-  cpus: 2,
-  swapMiB: 4096,
-  accel: 'tcg',
-  readyTimeoutSeconds: 180,
-  shareProject: true,
-};
+export { vmDefaults, type VmOptions } from './vm-options.js';
 
 /** What a running VM is: enough to reach it and to stop it. */
 export interface VmState {
@@ -249,19 +224,9 @@ async function waitForSsh(state: VmState, timeoutSeconds: number): Promise<void>
   throw new HarnessError(`vm:up: the guest is up but ssh to 127.0.0.1:${state.port} fails.`, 'See the ssh error below.', last);
 }
 
-/** ssh options: the checkout's key, the guest's known host key, no agent, no prompts. */
-export function sshOptions(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>): string[] {
-  return [
-    '-i', state.sshKey,
-    '-p', String(state.port),
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${state.knownHosts}`,
-    '-o', 'ConnectTimeout=15',
-    '-o', 'ServerAliveInterval=15',
-    '-o', 'LogLevel=ERROR',
-  ];
+/** The VM's ssh: root on its port on 127.0.0.1, the checkout's key, the guest's known host key. */
+export function vmSshDestination(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'port'>): LoopbackSshDestination {
+  return { user: 'root', port: state.port, identity: state.sshKey, knownHosts: state.knownHosts };
 }
 
 /** Runs a command in the guest; resolves with its result whatever the exit code. */
@@ -270,7 +235,7 @@ export async function sshExec(
   command: readonly string[],
   options: { timeoutSeconds?: number; input?: string | Uint8Array; /** Show the guest's stderr as it comes (progress); it is then not returned. */ inheritStderr?: boolean } = {},
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const result = await execa('ssh', [...sshOptions(state), 'root@127.0.0.1', '--', ...command], {
+  const result = await execa('ssh', sshArgs(vmSshDestination(state), command), {
     reject: false,
     ...(options.inheritStderr ? { stderr: 'inherit' as const } : {}),
     ...(options.timeoutSeconds ? { timeout: options.timeoutSeconds * 1000 } : {}),
@@ -297,7 +262,7 @@ export async function sshRun(state: Pick<VmState, 'sshKey' | 'knownHosts' | 'por
 
 /** An interactive ssh session (or one command) with the terminal attached. */
 export async function sshInteractive(state: VmState, command: readonly string[]): Promise<{ exitCode: number }> {
-  const result = await execa('ssh', [...sshOptions(state), ...(command.length === 0 ? ['-t'] : []), 'root@127.0.0.1', ...command], {
+  const result = await execa('ssh', sshArgs(vmSshDestination(state), command, { tty: command.length === 0 }), {
     stdio: 'inherit',
     reject: false,
   });

@@ -164,5 +164,6 @@ export interface NativeAddon {
   sysSwapOut(ranges: BigUint64Array, flags?: number): Promise<NativeSwapOutResult>;
   sysSwapOutSync(ranges: BigUint64Array, flags?: number): NativeSwapOutResult;
 
-  readonly testing: NativeTesting;
+  /** Only in build/Release/balloon_testing.node (native/testing.cc); the production addon has none. */
+  readonly testing?: NativeTesting;
 }

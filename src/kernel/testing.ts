@@ -4,7 +4,19 @@
  * production code.
  */
 import { addon } from './addon.js';
-import type { NativeTestPayload } from './native.js';
+import type { NativeTestPayload, NativeTesting } from './native.js';
+
+/** The addon's test helpers, which only the testing build has. */
+function helpers(): NativeTesting {
+  const t = addon().testing;
+  if (t === undefined) {
+    throw new Error(
+      'the addon loaded has no test helpers: they are in build/Release/balloon_testing.node (native/testing.cc); ' +
+        'load it with BALLOON_ADDON=build/Release/balloon_testing.node (the unit tests and npm run bench:host do)',
+    );
+  }
+  return t;
+}
 
 export type TestSignalPayload = NativeTestPayload;
 
@@ -24,13 +36,13 @@ function checkPayload(fn: string, payload: TestSignalPayload): void {
 /** A process-directed signal (rt_sigqueueinfo): the kernel picks the thread. */
 export function raiseBalloonSignal(payload: TestSignalPayload = {}): void {
   checkPayload('raiseBalloonSignal', payload);
-  addon().testing.raise(payload);
+  helpers().raise(payload);
 }
 
 /** A signal directed at one thread (rt_tgsigqueueinfo); default: the calling thread. */
 export function raiseBalloonSignalOnThread(payload: TestSignalPayload = {}, tid?: number): void {
   checkPayload('raiseBalloonSignalOnThread', payload);
-  addon().testing.raiseThread(payload, tid);
+  helpers().raiseThread(payload, tid);
 }
 
 /**
@@ -40,17 +52,17 @@ export function raiseBalloonSignalOnThread(payload: TestSignalPayload = {}, tid?
 export function raiseBalloonSignalsFromNativeThread(count: number, payload: TestSignalPayload = {}): number {
   if (!Number.isSafeInteger(count) || count < 0) throw new RangeError('count must be a non-negative integer');
   checkPayload('raiseBalloonSignalsFromNativeThread', payload);
-  return addon().testing.raiseFromNativeThread(count, payload);
+  return helpers().raiseFromNativeThread(count, payload);
 }
 
 /** Kernel thread id of the calling thread. */
 export function currentThreadId(): number {
-  return addon().testing.gettid();
+  return helpers().gettid();
 }
 
 /** Whether the calling thread blocks `signal`. */
 export function isSignalBlocked(signal: number): boolean {
-  return addon().testing.isBlocked(signal);
+  return helpers().isBlocked(signal);
 }
 
 /** Build facts of the loaded addon. */
@@ -66,10 +78,10 @@ export function addonBuildInfo(): { napiVersion: number; haveUapiHeader: boolean
 
 /** This process's disposition of `signal` ('handler' when any handler is installed). */
 export function signalDisposition(signal: number): 'default' | 'ignore' | 'handler' {
-  return addon().testing.disposition(signal);
+  return helpers().disposition(signal);
 }
 
 /** Sets `signal` to SIG_DFL or SIG_IGN. */
 export function setSignalDisposition(signal: number, disposition: 'default' | 'ignore'): void {
-  addon().testing.setDisposition(signal, disposition);
+  helpers().setDisposition(signal, disposition);
 }

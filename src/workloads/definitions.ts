@@ -70,7 +70,7 @@ export const MIN_WORKLOAD_PAGES = 16;
 export function makeSpec(name: string, pages: number, passes?: number, seed = 1): WorkloadSpec {
   const n = checkWorkloadName(name);
   if (!Number.isSafeInteger(pages) || pages < MIN_WORKLOAD_PAGES) {
-    throw new WorkloadArgumentError(`workload size must be at least ${MIN_WORKLOAD_PAGES} pages (${MIN_WORKLOAD_PAGES * 4} KiB), got ${pages} pages`);
+    throw new WorkloadArgumentError(`workload size must be at least ${MIN_WORKLOAD_PAGES} pages (${MIN_WORKLOAD_PAGES * 4} KiB), got ${pages} page${pages === 1 ? '' : 's'}`);
   }
   const p = passes ?? DEFAULT_PASSES[n];
   if (!Number.isSafeInteger(p) || p <= 0) throw new WorkloadArgumentError(`passes must be a positive integer, got ${p}`);
@@ -92,7 +92,7 @@ export function referenceString(spec: WorkloadSpec): Uint32Array {
   const { pages, passes, seed } = spec;
   const length = referenceCount(spec);
   if (length > MAX_REFERENCES) {
-    throw new WorkloadArgumentError(`${spec.name} with ${pages} pages and ${passes} passes makes ${length} references, more than ${MAX_REFERENCES}; use fewer passes`);
+    throw new WorkloadArgumentError(`${spec.name} with ${pages} pages and ${passes} passes makes ${length} references, more than ${MAX_REFERENCES}; use a smaller size or fewer passes`);
   }
   const ws = Math.max(1, Math.floor(pages / 4));
   const phases = (len: number, s: number): Uint32Array =>

@@ -3,21 +3,20 @@ import { readFileSync } from 'node:fs';
 import { parseMeminfo } from '../metrics/parsers.js';
 import { PAGE_BYTES } from './pattern.js';
 import { WorkloadArgumentError } from './definitions.js';
-
-const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+import { parseSizeBytes, SizeError } from '../harness/sizes.js';
 
 /**
- * Parses "4096", "64K", "512M", "1.5G", "2GiB", "100p" (pages) into bytes.
+ * Parses a size into bytes with the one size grammar of every command
+ * (src/harness/sizes.ts: "4096" bytes, "64K", "512M", "1.5G", "2GiB", "100p" pages).
  * Zero, negative and malformed sizes are refused.
  */
 export function parseSize(text: string, what = 'size'): number {
-  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|(b)|(p|pages?))?\s*$/i.exec(text);
-  if (!m) throw new WorkloadArgumentError(`${what} "${text}" is not a size; use bytes with an optional unit (K, M, G, T) or pages (e.g. 100p)`);
-  const value = Number(m[1]);
-  const bytes = m[4] !== undefined ? value * PAGE_BYTES : value * UNITS[(m[2] ?? '').toLowerCase()]!;
-  if (!(bytes > 0)) throw new WorkloadArgumentError(`${what} must be positive, got "${text}"`);
-  if (!Number.isSafeInteger(Math.round(bytes))) throw new WorkloadArgumentError(`${what} "${text}" is too large`);
-  return Math.round(bytes);
+  try {
+    return parseSizeBytes(text, what);
+  } catch (err) {
+    if (err instanceof SizeError) throw new WorkloadArgumentError(err.message);
+    throw err;
+  }
 }
 
 export interface MachineMemory {

@@ -16,6 +16,7 @@ import type { RunRecord } from '../../src/experiment/index.js';
 import type { KernelArtefact } from '../../src/harness/kernel-build.js';
 import { step } from '../../src/harness/log.js';
 import { projectRoot } from '../../src/harness/paths.js';
+import { sshArgs } from '../../src/harness/ssh.js';
 import { prepareVmArtefacts } from '../../src/harness/vm-artefacts.js';
 import { localBoxName } from '../../vagrant/box.js';
 import { destroyAndExpectNothingLeft, requireVagrantHost, startVagrantEnv, tearDownQuietly, vagrantBox, vagrantOf, withoutProgress, type VagrantEnv } from './vagrant-env.js';
@@ -72,10 +73,11 @@ describe('vagrant up with the local box (libvirt, software emulation, in a netwo
   });
 
   it('the guest\'s ssh is forwarded to 127.0.0.1 (in the namespace)', async () => {
-    const r = await env!.libvirt.exec('ssh', [
-      '-p', String(sshPort), '-i', path.join(projectRoot, '.vm', 'id_ed25519'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@127.0.0.1', 'uname -r',
-    ], { reject: false, timeout: 120_000, stdin: 'ignore' });
+    const r = await env!.libvirt.exec('ssh', sshArgs({ user: 'root', port: sshPort, identity: path.join(projectRoot, '.vm', 'id_ed25519') }, ['uname -r']), {
+      reject: false,
+      timeout: 120_000,
+      stdin: 'ignore',
+    });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stdout).trim()).toBe(kernel.release);
   });

@@ -1,135 +1,170 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { referenceString, makeSpec } from '../../../src/workloads/index.js';
+import { main } from '../../../src/cli/main.js';
+import { fixtureCopy } from '../report/fixture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'balloon-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function balloon(...args: string[]) {
-  return execa('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, reject: false, timeout: 120_000 });
-}
-
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '');
 
-describe('balloon CLI argument errors', { timeout: 60_000 }, () => {
+/** The CLI in this process (parsing, errors, help): its exit code and what it printed. */
+async function cli(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await main(args, { out: (s) => void (stdout += s), err: (s) => void (stderr += s) });
+  return { exitCode, stdout, stderr };
+}
+
+const WORKLOADS = 'course, sweep, random, zipf, phases, strided, sweep-hot, mix';
+
+describe('balloon CLI argument errors: one line, the flag as typed, a --help hint, exit 2', { timeout: 60_000 }, () => {
   it.each([
-    [['run', '--workload', 'nope', '--policy', 'kernel'], 'balloon: error: unknown workload "nope"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix'],
-    [['run', '--workload', 'sweep', '--policy', 'lru'], 'balloon: error: unknown policy "lru"; valid policies: kernel, fifo, random, lru-approx, balloon'],
-    [['run', '--workload', 'sweep', '--policy', 'kernel', '--size', '0'], 'balloon: error: --size must be positive, got "0"'],
-    [['run', '--workload', 'sweep', '--policy', 'kernel', '--size', '-64M'], 'balloon: error: --size must be positive, got "-64M"'],
-    [['run', '--workload', 'sweep', '--policy', 'kernel', '--passes', '0', '--size', '1M'], 'balloon: error: --passes must be a positive integer, got "0"'],
-    [['simulate', '--workload', 'zig', '--memory', '10'], 'balloon: error: unknown workload "zig"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix'],
-    [['simulate', '--workload', 'zipf', '--memory', '-3'], 'balloon: error: --memory must be a positive integer, got "-3"'],
-  ])('%j exits 2 with one line', async (args, message) => {
-    const r = await balloon(...args);
-    expect(r.exitCode).toBe(2);
+    [['run', '--workload', 'nope', '--policy', 'kernel'], `balloon: error: unknown workload "nope"; valid workloads: ${WORKLOADS} (see balloon run --help)`],
+    [['run', '--workload', 'sweep', '--policy', 'lru'], 'balloon: error: unknown policy "lru"; valid policies: kernel, fifo, random, lru-approx, balloon (see balloon run --help)'],
+    [['run', '--workload', 'sweep', '--policy', 'kernel', '--size', '0'], 'balloon: error: --size must be positive, got "0" (see balloon run --help)'],
+    [['run', '--workload', 'sweep', '--policy', 'kernel', '--size', '-64M'], 'balloon: error: --size must be positive, got "-64M" (see balloon run --help)'],
+    [['run', '-w', 'sweep', '-p', 'kernel', '--size', '1p'], 'balloon: error: --size 1p is 4 KiB (1 page), below the minimum of 64 KiB (16 pages) (see balloon run --help)'],
+    [['run', '-w', 'sweep', '-p', 'kernel', '--size', 'lots'], 'balloon: error: --size "lots" is not a size: a number of bytes with an optional unit K, M, G, T (powers of 1024) or p (4 KiB pages), e.g. 512M, 2G, 1000p (see balloon run --help)'],
+    [['run', '--workload', 'sweep', '--policy', 'kernel', '--passes', '0', '--size', '1M'], 'balloon: error: --passes must be a positive integer, got "0" (see balloon run --help)'],
+    [['run', '--workload', 'sweep'], 'balloon: error: -p/--policy is required (see balloon run --help)'],
+    [['run', '-w', 'sweep', '-p', 'kernel', '--region', 'nope'], 'balloon: error: --region "nope": choose one of auto, addon, sab (see balloon run --help)'],
+    [['run', '-w', 'sweep', '-p', 'kernel', '--size'], 'balloon: error: --size needs a value (--size <size>) (see balloon run --help)'],
+    [['run', '-w', 'sweep', '-p', 'kernel', '--bogus'], 'balloon: error: unknown option --bogus (see balloon run --help)'],
+    [['frob'], 'balloon: error: unknown command frob (see balloon --help)'],
+    [['simulate', '--workload', 'zig', '--memory', '10M'], `balloon: error: unknown workload "zig"; valid workloads: ${WORKLOADS} (see balloon simulate --help)`],
+    [['simulate', '--workload', 'zipf', '--memory', '-3'], 'balloon: error: -m/--memory must be positive, got "-3" (see balloon simulate --help)'],
+    [['simulate', '-w', 'zipf', '-m', '99999999999999999999'], 'balloon: error: -m/--memory "99999999999999999999" is too large (more than 8 PiB) (see balloon simulate --help)'],
+    [['simulate', '-w', 'zipf', '-m', '1'], 'balloon: error: -m/--memory 1 is 1 byte, below the minimum of one 4 KiB page; a plain number is bytes: did you mean 1M or 1p? (see balloon simulate --help)'],
+    [
+      ['simulate', '-w', 'course', '-m', '1000000000p'],
+      'balloon: error: course over 2000000000 pages (2 x -m/--memory) with 10 passes makes 12000000000 references, more than the 1073741824 a simulation holds; give a smaller -m/--memory or --pages, or fewer --passes (see balloon simulate --help)',
+    ],
+    [
+      ['simulate', '-w', 'course', '-m', '4096'],
+      'balloon: error: -m/--memory is 4 KiB (1 page) (a plain number is bytes), so the workload (2 x memory) would be 2 pages; every workload needs at least 16 pages (64 KiB): give a bigger -m/--memory (e.g. 1000p or 16M) or --pages (see balloon simulate --help)',
+    ],
+    [['experiment', '-w', 'course', '-r', 'x'], 'balloon: error: -r/--repetitions must be a positive integer, got "x" (see balloon experiment --help)'],
+    [['experiment', '-w', 'course', '--known-hosts', '/nonexistent', '--target', 'ssh://u@127.0.0.1:2222'], 'balloon: error: --known-hosts /nonexistent: no such file (see balloon experiment --help)'],
+    [['experiment', '-w', 'course', '--identity', '/nonexistent'], 'balloon: error: --identity /nonexistent: no such file (see balloon experiment --help)'],
+    [['experiment', '-w', 'course', '--target', 'ssh://-oProxyJump=10.0.0.1,x@127.0.0.1:22'], 'balloon: error: --target ssh://-oProxyJump=10.0.0.1,x@127.0.0.1:22: the user name "-oProxyJump=10.0.0.1,x" starts with "-" (ssh would read it as an option) (see balloon experiment --help)'],
+    [['report'], 'balloon: error: missing results-dir (see balloon report --help)'],
+    [['vm', 'up', '--memory', '512'], 'balloon: error: --memory 512 is 512 bytes, below the minimum of 256 MiB; a plain number is bytes: did you mean 512M? (see balloon vm up --help)'],
+    [['vm', 'up', '--cpus', '0'], 'balloon: error: --cpus "0": must be an integer from 1 to 64 (see balloon vm up --help)'],
+    [['vm', 'frob'], 'balloon: error: unknown command frob (see balloon vm --help)'],
+  ])('%j', async (args, message) => {
+    const r = await cli(...args);
     expect(lines(r.stderr)).toEqual([message]);
+    expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
   });
 
+  it('no message says "1 pages"', async () => {
+    for (const args of [['run', '-w', 'sweep', '-p', 'kernel', '--size', '1p'], ['simulate', '-w', 'sweep', '-m', '16M', '--pages', '1p']]) {
+      const r = await cli(...args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/\b1 page\b/);
+      expect(r.stderr).not.toMatch(/\b1 pages\b/);
+    }
+  });
+
   it('refuses a size bigger than RAM + swap before running anything', async () => {
-    const r = await balloon('run', '--workload', 'sweep', '--policy', 'kernel', '--size', '64T', '--trace', path.join(tmp, 'never.bin'));
+    const r = await cli('run', '--workload', 'sweep', '--policy', 'kernel', '--size', '64T', '--trace', path.join(tmp, 'never.bin'));
     expect(r.exitCode).toBe(2);
     expect(lines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/^balloon: error: workload size 64 TiB is bigger than RAM \+ swap \(/);
     expect(() => readFileSync(path.join(tmp, 'never.bin'))).toThrow(/ENOENT/);
   });
 
-  it('a missing required option is one commander line, non-zero', async () => {
-    const r = await balloon('run', '--workload', 'sweep');
+  it.skipIf(existsSync('/sys/kernel/mm/balloon'))('refuses the default size of the kernel baseline on a host without the balloon kernel', async () => {
+    const r = await cli('run', '-w', 'course', '-p', 'kernel', '--trace', path.join(tmp, 'never.bin'));
     expect(r.exitCode).toBe(2);
-    expect(lines(r.stderr)).toEqual(["error: required option '-p, --policy <name>' not specified"]);
-  });
-
-  it.each([[[]], [['run']], [['simulate']]])('--help %j', async (args) => {
-    const r = await balloon(...args, '--help');
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('Usage: balloon');
-    if (args[0] === 'run') expect(r.stdout).toMatch(/--policy <name>[\s\S]*--threshold <size>[\s\S]*sweep-hot/);
-    if (args[0] === 'simulate') expect(r.stdout).toContain('--memory <pages>');
-  });
-});
-
-const RUN_FIELDS = [
-  'workload', 'policy', 'region', 'sizeBytes', 'pages', 'passes', 'seed', 'references', 'thresholdBytes', 'thresholdSource',
-  'wallMs', 'runMs', 'verifyMs', 'cpu', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
-  'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'freeMemory', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
-  'pagesFreed', 'controller', 'answers', 'scans', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
-].sort();
-
-describe('balloon run', { timeout: 120_000 }, () => {
-  it('--policy kernel runs a tiny workload with a locked bystander and prints every field as JSON', async () => {
-    const trace = path.join(tmp, 'course.bin');
-    const r = await balloon('run', '--workload', 'course', '--policy', 'kernel', '--size', '1M', '--passes', '4', '--threshold', '1M', '--sample-ms', '20', '--json', '--trace', trace);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as Record<string, any>;
-    expect(Object.keys(j).sort()).toEqual(RUN_FIELDS);
-    expect(j).toMatchObject({
-      workload: 'course', policy: 'kernel', sizeBytes: 1 << 20, pages: 256, passes: 4, references: 256 + 128 * 4,
-      thresholdBytes: 1 << 20, thresholdSource: 'option', sigballoonCount: 0, swapOutCalls: 0, pagesRequested: 0, pagesFreed: 0,
-      controller: null, scans: null, agentErrors: [], traceFile: trace,
-    });
-    expect(j['integrity']).toMatchObject({ ok: true, pagesChecked: 256, pagesWritten: 256, badPages: 0 });
-    expect(j['bystander']).toEqual({ method: expect.stringMatching(/^(mlock|ramfs)$/), bytes: 1 << 20 });
-    for (const k of ['wallMs', 'runMs', 'verifyMs', 'majorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'swapBusyMs', 'thresholdDeficitMiBs']) {
-      expect(typeof j[k], k).toBe('number');
-      expect(j[k], k).toBeGreaterThanOrEqual(0);
-    }
-    expect(j['wallMs']).toBeGreaterThan(0);
-    expect(j['cpu'].totalMs).toBeCloseTo(j['cpu'].userMs + j['cpu'].systemMs, 6);
-    expect(j['cpu'].totalMs).toBeGreaterThan(0);
-    expect(j['freeMemory'].samples).toBeGreaterThanOrEqual(2);
-    expect(j['freeMemory'].series).toHaveLength(j['freeMemory'].samples);
-    expect(Object.keys(j['vmstat'])).toEqual(expect.arrayContaining(['pswpin', 'pswpout', 'pgmajfault']));
-    // This host has no balloon kernel: the counters are absent, and the result says why.
-    expect(j['kernelCounters']).toBeNull();
-    expect(j['kernelCountersError']).toContain('/sys/kernel/mm/balloon');
-    // The trace file is the workload's reference string.
-    const bytes = readFileSync(trace);
-    const expected = referenceString(makeSpec('course', 256, 4));
-    expect(Array.from(new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4))).toEqual(Array.from(expected));
-  });
-
-  it('prints a readable table without --json', async () => {
-    const r = await balloon('run', '--workload', 'zipf', '--policy', 'kernel', '--size', '512K', '--passes', '2', '--threshold', '256K', '--region', 'sab');
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^workload\s+zipf \(128 pages = 0\.5 MiB, 2 passes, 256 references, sab region\)/);
-    expect(r.stdout).toMatch(/integrity\s+pass \(128 pages, checksum [0-9a-f]{8}\)/);
-    expect(r.stdout).toMatch(/threshold deficit\s+\d+\.\d\d MiB·s/);
-  });
-
-  it('--policy balloon on this host fails with the ENOSYS advice to boot the VM', async () => {
-    const r = await balloon('run', '--workload', 'course', '--policy', 'balloon', '--size', '1M');
-    expect(r.exitCode).toBe(1);
     expect(lines(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toContain('ENOSYS');
-    expect(r.stderr).toContain('npm run vm:up');
-    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^balloon: error: this machine runs no balloon kernel \(no \/sys\/kernel\/mm\/balloon\) and the run needs .* pass --allow-host to run it here anyway \(see balloon run --help\)$/m);
+    expect(() => readFileSync(path.join(tmp, 'never.bin'))).toThrow(/ENOENT/);
   });
 });
 
-describe('balloon simulate', { timeout: 60_000 }, () => {
-  it('prints every policy and MIN for the reference string', async () => {
-    const r = await balloon('simulate', '--workload', 'sweep-hot', '--memory', '64', '--json');
-    expect(r.exitCode, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { pages: number; references: number; results: { policy: string; faults: number; coldMisses: number; swapIns: number }[] };
-    expect(j.pages).toBe(128);
-    expect(j.references).toBe(128 * 3);
-    expect(j.results.map((x) => x.policy)).toEqual(['fifo', 'random', 'lru-approx', 'balloon', 'min']);
-    const min = j.results.at(-1)!;
-    for (const x of j.results) {
-      expect(x.faults).toBe(x.coldMisses + x.swapIns);
-      expect(x.faults).toBeGreaterThanOrEqual(min.faults);
+describe('balloon help and version', { timeout: 60_000 }, () => {
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli(flag);
+      expect(r).toEqual({ exitCode: 0, stdout: `${pkg.version}\n`, stderr: '' });
     }
   });
 
+  it('the top-level help lists every command, with examples and the size grammar', async () => {
+    const r = await cli('--help');
+    expect(r.exitCode).toBe(0);
+    const commands = [...r.stdout.split('Commands:')[1]!.split('\n\n')[0]!.matchAll(/^  (\S+)/gm)].map((m) => m[1]);
+    expect(commands).toEqual(['run', 'simulate', 'experiment', 'report', 'vm', 'help']);
+    expect(r.stdout).toContain('Examples (no VM needed):');
+    expect(r.stdout).toContain('a plain number is bytes');
+  });
+
+  it.each([['run'], ['simulate']])('%s --help lists the workloads with their default passes, and examples', async (cmd) => {
+    const r = await cli(cmd, '--help');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`Usage: balloon ${cmd}`);
+    expect(r.stdout).toMatch(/^ {2}course +\[10\] the course test/m);
+    expect(r.stdout).toMatch(/^ {2}sweep-hot +\[ 3\] a hot eighth/m);
+    expect(r.stdout).toMatch(new RegExp(`Examples[^\n]*:\n {2}balloon ${cmd} -w `));
+  });
+
+  it('vm --help lists up, ssh, status and down', async () => {
+    const r = await cli('vm', '--help');
+    expect(r.exitCode).toBe(0);
+    expect([...r.stdout.split('Commands:')[1]!.split('\n\n')[0]!.matchAll(/^  (\S+)/gm)].map((m) => m[1])).toEqual(['up', 'ssh', 'status', 'down', 'help']);
+    const up = await cli('vm', 'up', '--help');
+    expect(up.stdout).toMatch(/--memory <size> +guest memory \(at least 256M\) \(default: 2G\)/);
+  });
+});
+
+describe('balloon report arguments', { timeout: 60_000 }, () => {
+  it('explains a path to runs.json instead of failing with ENOTDIR', async () => {
+    const dir = fixtureCopy('balloon-cli-report-');
+    const r = await cli('report', path.join(dir, 'runs.json'));
+    expect(lines(r.stderr)).toEqual([`balloon: error: ${path.join(dir, 'runs.json')} is a file; give the results directory it is in: balloon report ${dir} (see balloon report --help)`]);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('refuses a runs.json without runs instead of reporting "unknown"', async () => {
+    const dir = path.join(tmp, 'empty-results');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'runs.json'), '[]\n');
+    const r = await cli('report', dir);
+    expect(lines(r.stderr)).toEqual([`balloon: error: ${path.join(dir, 'runs.json')} holds no runs (the experiment stopped before its first run ended): nothing to report (see balloon report --help)`]);
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(path.join(dir, 'report.html'))).toBe(false);
+  });
+
+  it('refuses an --out that is a file', async () => {
+    const file = path.join(tmp, 'a-file');
+    writeFileSync(file, '');
+    const r = await cli('report', fixtureCopy('balloon-cli-report-'), '--out', path.join(file, 'sub'));
+    expect(lines(r.stderr)).toEqual([`balloon: error: --out ${path.join(file, 'sub')}: cannot make the directory (it (or a parent) is a file) (see balloon report --help)`]);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('makes a missing --out directory and its parents', async () => {
+    const out = path.join(tmp, 'new', 'report', 'dir');
+    const r = await cli('report', fixtureCopy('balloon-cli-report-'), '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(lines(r.stdout)).toEqual([path.join(out, 'report.html'), path.join(out, 'report.md')]);
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('course');
+  }, 60_000);
+});
+
+describe('balloon simulate through bin/balloon.js', { timeout: 60_000 }, () => {
   it('runs through bin/balloon.js and prints a table', async () => {
-    const r = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'course', '--memory', '32', '--passes', '5'], { cwd: root, reject: false });
+    const r = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'course', '--memory', '32p', '--passes', '5'], { cwd: root, reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(lines(r.stdout)[0]).toBe('course: 64 pages, 5 passes, 224 references, memory 32 pages');
     expect(r.stdout).toMatch(/^min\s+\d+/m);

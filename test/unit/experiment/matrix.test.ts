@@ -82,7 +82,7 @@ describe('targets', () => {
     ['vm', { kind: 'vm', instance: 'vm' }],
     ['vm:bench', { kind: 'vm', instance: 'bench' }],
     ['ssh://vagrant@127.0.0.1:2222', { kind: 'ssh', user: 'vagrant', host: '127.0.0.1', port: 2222 }],
-    ['ssh://root@localhost', { kind: 'ssh', user: 'root', host: 'localhost', port: 22 }],
+    ['ssh://root@localhost', { kind: 'ssh', user: 'root', host: '127.0.0.1', port: 22 }],
     ['ssh://me@[::1]:22', { kind: 'ssh', user: 'me', host: '::1', port: 22 }],
   ])('parses %s', (text, spec) => {
     expect(parseTarget(text)).toEqual(spec);
@@ -93,6 +93,8 @@ describe('targets', () => {
     ['ssh://vagrant@example.org', /only loopback destinations/],
     ['ssh://127.0.0.1:22', /expected ssh:\/\/USER@127\.0\.0\.1:PORT/],
     ['ssh://u@127.0.0.1:99999', /port must be 1-65535/],
+    ['ssh://-oProxyJump=10.0.0.1,x@127.0.0.1:22', /the user name "-oProxyJump=10\.0\.0\.1,x" starts with "-"/],
+    ['ssh://vagrant@127.0.0.1.example.org:22', /only loopback destinations/],
     ['vm:../x', /not a VM instance name/],
     ['docker', /expected vm, vm:INSTANCE, vagrant, vagrant:MACHINE or ssh:\/\/USER@127\.0\.0\.1:PORT/],
   ])('refuses %s', (text, message) => {

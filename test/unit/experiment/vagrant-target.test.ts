@@ -5,12 +5,13 @@
  * vagrant-libvirt's ssh forward does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../../../src/experiment/target.js';
-import { listensOnLoopback, machineDataDir, parseForward, parseSshConfig, resolveVagrantSsh } from '../../../src/experiment/vagrant-target.js';
+import { listensOnLoopback, machineDataDir, parseForward, parseSshConfig, resolveVagrantSsh, vagrantMessage } from '../../../src/experiment/vagrant-target.js';
 
 const sshConfig = `Host default
   HostName 192.168.121.37
@@ -75,7 +76,7 @@ describe('resolveVagrantSsh with a stand-in vagrant', () => {
     // Prints the ssh config, or fails as vagrant does for a machine that is not up.
     await writeFile(
       path.join(dir, 'bin', 'vagrant'),
-      `#!/bin/sh\n[ "$1" = ssh-config ] || exit 64\nif [ -f "$VAGRANT_CWD/down" ]; then echo "The provider for this Vagrant-managed machine is reporting that it is not yet ready for SSH." >&2; exit 1; fi\ncat "$VAGRANT_CWD/ssh-config"\n`,
+      `#!/bin/sh\necho "$@" >> "$VAGRANT_CWD/calls"\n[ "$1" = ssh-config ] || exit 64\nif [ -f "$VAGRANT_CWD/down" ]; then echo "The provider for this Vagrant-managed machine is reporting that it is not yet ready for SSH." >&2; exit 1; fi\ncat "$VAGRANT_CWD/ssh-config"\n`,
     );
     await chmod(path.join(dir, 'bin', 'vagrant'), 0o755);
     await writeFile(path.join(dir, 'ssh-config'), sshConfig);
@@ -86,7 +87,14 @@ describe('resolveVagrantSsh with a stand-in vagrant', () => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
     await rm(path.join(dir, 'dot'), { recursive: true, force: true });
     await rm(path.join(dir, 'down'), { force: true });
+    await rm(path.join(dir, 'calls'), { force: true });
   });
+
+  /** What vagrant-libvirt leaves once the machine was created. */
+  const created = async (): Promise<void> => {
+    await mkdir(machineDataDir('default', env), { recursive: true });
+    await writeFile(path.join(machineDataDir('default', env), 'id'), 'a8c7e3f0-0000-4000-8000-000000000000');
+  };
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
@@ -101,6 +109,7 @@ describe('resolveVagrantSsh with a stand-in vagrant', () => {
   };
 
   it('resolves the login, the key and the loopback port of the forward', async () => {
+    await created();
     await forward('127.0.0.1:2345:192.168.121.37:22', 2345);
     await expect(resolveVagrantSsh('default', env)).resolves.toEqual({
       machine: 'default',
@@ -112,6 +121,7 @@ describe('resolveVagrantSsh with a stand-in vagrant', () => {
   });
 
   it('ignores dead forwards, other guest ports and forwards not on loopback', async () => {
+    await created();
     await forward('127.0.0.1:8080:192.168.121.37:80', 8080);
     await forward('192.168.121.1:2400:192.168.121.37:22', 2400);
     const pids = path.join(machineDataDir('default', env), 'pids');
@@ -120,11 +130,38 @@ describe('resolveVagrantSsh with a stand-in vagrant', () => {
   });
 
   it('says the machine is not up when vagrant ssh-config fails', async () => {
+    await created();
     await writeFile(path.join(dir, 'down'), '');
     await expect(resolveVagrantSsh('default', env)).rejects.toThrow(/vagrant ssh-config default.* failed \(The provider .* not yet ready for SSH\.\); is the machine up\?/);
   });
 
+  it('without a created machine: one line, vagrant is not run, and no .vagrant directory is left', async () => {
+    const err = await resolveVagrantSsh('default', { ...env, VAGRANT_DOTFILE_PATH: '' }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(
+      `--target vagrant: there is no Vagrant machine "default" for ${dir} (no .vagrant/machines/default/libvirt/id); create it with \`vagrant up --provider=libvirt\` (see README, "Vagrant")`,
+    );
+    expect(existsSync(path.join(dir, 'calls')), 'vagrant was run').toBe(false);
+    expect(existsSync(path.join(dir, '.vagrant'))).toBe(false);
+  });
+
+  it('puts vagrant\'s wrapped message on one line', () => {
+    const stderr = 'The provider for this Vagrant-managed machine is reporting that it\nis not yet ready for SSH. Depending on your provider this can carry\ndifferent meanings.\n';
+    expect(vagrantMessage(stderr)).toBe('The provider for this Vagrant-managed machine is reporting that it is not yet ready for SSH. Depending on your provider this can carry different meanings.');
+  });
+
+  it('refuses a login from vagrant ssh-config that ssh would read as an option', async () => {
+    await created();
+    await writeFile(path.join(dir, 'ssh-config'), sshConfig.replace('User root', 'User -oProxyCommand=nc'));
+    try {
+      await expect(resolveVagrantSsh('default', env)).rejects.toThrow(/gives a login ssh cannot be given: the user name "-oProxyCommand=nc" starts with "-"/);
+    } finally {
+      await writeFile(path.join(dir, 'ssh-config'), sshConfig);
+    }
+  });
+
   it('says vagrant is missing', async () => {
+    await created();
     await expect(resolveVagrantSsh('default', { ...env, PATH: path.join(dir, 'nothing') })).rejects.toThrow(/cannot run vagrant .*install it/);
   });
 });

@@ -85,13 +85,19 @@ describe('sizes', () => {
     expect(parseSizeMiB('2G')).toBe(2048);
     expect(parseSizeMiB('1536M')).toBe(1536);
     expect(parseSizeMiB('512MiB')).toBe(512);
-    expect(parseSizeMiB('4096')).toBe(4096);
+    expect(parseSizeMiB('4096M')).toBe(4096);
     expect(parseSizeMiB('1.5g')).toBe(1536);
+    expect(parseSizeMiB('1048577')).toBe(2); // bytes, rounded up to whole MiB
+  });
+
+  it('reads a plain number as bytes, like every size option, and says what was probably meant', () => {
+    expect(() => parseSizeMiB('512', '--memory', 256)).toThrow('--memory 512 is 512 bytes, below the minimum of 256 MiB; a plain number is bytes: did you mean 512M?');
+    expect(() => parseSizeMiB('128M', '--memory', 256)).toThrow('--memory 128M is 128 MiB, below the minimum of 256 MiB');
   });
 
   it('refuses garbage, zero and negative sizes', () => {
     expect(() => parseSizeMiB('lots')).toThrow(RangeError);
-    expect(() => parseSizeMiB('0')).toThrow(/at least 1 MiB/);
+    expect(() => parseSizeMiB('0')).toThrow('size must be positive, got "0"');
     expect(() => parseSizeMiB('-1G')).toThrow(RangeError);
   });
 });

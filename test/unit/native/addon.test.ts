@@ -8,11 +8,22 @@ import { addonBuildInfo } from '../../../src/kernel/testing.js';
 describe('native addon loading', () => {
   it('loads the addon built by npm ci, pinned to Node-API 8', () => {
     expect(isAddonAvailable()).toBe(true);
-    expect(addonCandidates()[0]).toMatch(/build[/\\]Release[/\\]balloon\.node$/);
+    // The tests load the build with the test helpers (vitest.config.ts); the production build comes next.
+    expect(addonCandidates()[0]).toMatch(/build[/\\]Release[/\\]balloon_testing\.node$/);
+    expect(addonCandidates()[1]).toMatch(/build[/\\]Release[/\\]balloon\.node$/);
     const info = addonBuildInfo();
     expect(info.napiVersion).toBe(8);
     expect(typeof info.haveUapiHeader).toBe('boolean');
     expect(info.sigballoonFromHeader).toBe(info.haveUapiHeader);
+  });
+
+  it('has test helpers only in the testing build: native/testing.cc is not in balloon.node', () => {
+    const [testingBuild, production] = addonCandidates();
+    expect('testing' in loadAddonFrom(testingBuild)).toBe(true);
+    const prod = loadAddonFrom(production);
+    expect('testing' in prod).toBe(false);
+    expect(prod.napiVersion).toBe(8);
+    expect(typeof prod.signalInstall).toBe('function');
   });
 
   it('says how to build it when it is missing', () => {

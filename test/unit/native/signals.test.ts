@@ -254,7 +254,7 @@ describe('SIGBALLOON delivery', { timeout: 30_000 }, () => {
     expect(() => addon().signalInstall(42 as unknown as () => void)).toThrow(TypeError);
     expect(() => addon().signalInstall(() => {}, 9)).toThrow(RangeError); // SIGKILL
     expect(() => raiseBalloonSignal({ value: 1 as unknown as bigint })).toThrow(TypeError);
-    expect(() => addon().testing.raise({ value: 1n, pages: 1 })).toThrow(TypeError);
+    expect(() => addon().testing!.raise({ value: 1n, pages: 1 })).toThrow(TypeError);
     expect(balloonSignalStats().installed).toBe(false);
   });
 });

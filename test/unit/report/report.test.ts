@@ -134,6 +134,6 @@ describe('balloon report command', { timeout: 60_000 }, () => {
   it('exits 2 with one line for a directory that is not a results directory', async () => {
     const r = await execa('node', ['bin/balloon.js', 'report', path.join(root, 'src')], { cwd: root, reject: false });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^balloon: error: .*src is not a results directory of balloon experiment \(no runs\.json\)$/);
+    expect(r.stderr.trim()).toMatch(/^balloon: error: .*src is not a results directory of balloon experiment \(no runs\.json\) \(see balloon report --help\)$/);
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../../src/report/index.js';
-import { fixtureCopy } from './fixture.js';
+import { fixtureCopy } from '../../unit/report/fixture.js';
 import { chromium, pngSize, requireChromium } from '../../support/chromium.js';
 
 const dir = fixtureCopy('balloon-browser-');

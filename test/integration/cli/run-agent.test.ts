@@ -21,6 +21,7 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
 
     const events: string[] = [];
     const swapOuts: ByteRange[][] = [];
+    let freedByKernel = 0;
     let listener: ((s: BalloonSignal) => void) | undefined;
     const port: KernelPort = {
       register: async () => void events.push('register'),
@@ -29,7 +30,10 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
         swapOuts.push(ranges.map((r) => ({ ...r })));
         let pages = 0;
         for (const r of ranges) pages += Number(r.length / 4096n);
-        return { freed: pages, skipped: 0, failed: 0 };
+        // As the kernel may: one page of every call is skipped (say, locked), the rest freed.
+        const freed = Math.max(0, pages - 1);
+        freedByKernel += freed;
+        return { freed, skipped: pages - freed, failed: 0 };
       },
       onSignal: (l) => {
         events.push('listen');
@@ -64,7 +68,9 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
     expect(result.sigballoonCount).toBeGreaterThan(0);
     expect(result.swapOutCalls).toBe(swapOuts.length);
     expect(result.swapOutCalls).toBeGreaterThan(0);
-    expect(result.pagesFreed).toBe(result.pagesRequested);
+    // What the kernel said it freed, not what was asked for.
+    expect(result.pagesFreed).toBe(freedByKernel);
+    expect(result.pagesFreed).toBeLessThan(result.pagesRequested);
     expect(result.pagesRequested).toBeGreaterThanOrEqual(32);
     expect(result.controller).toMatchObject({ signalsReceived: result.sigballoonCount, errors: 0 });
     expect(result.kernelCounters).toBeNull();

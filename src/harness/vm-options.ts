@@ -1,0 +1,31 @@
+/** What vm:up takes, and its defaults (apart from vm.ts, so that parsing options loads no QEMU code). */
+import type { Accelerator } from './qemu.js';
+
+export interface VmOptions {
+  /** Instance name: the interactive VM is `vm`; tests use their own. */
+  instance: string;
+  memoryMiB: number;
+  cpus: number;
+  swapMiB: number;
+  accel: Accelerator;
+  /** Fixed ssh port on 127.0.0.1; a free one is chosen when undefined. */
+  port?: number;
+  /** Boot this bzImage instead of the checkout's last kernel:build. */
+  kernel?: string;
+  readyTimeoutSeconds: number;
+  extraKernelArgs?: string[];
+  /** Share the checkout read-only at /opt/app-balloon in the guest. */
+  shareProject: boolean;
+  /** TCG threading (default single; see qemu.ts). */
+  tcgThreads?: 'single' | 'multi';
+}
+
+/** Defaults in one place: a small guest that fits CI, under TCG because KVM hangs on our machines. */
+export const vmDefaults: Omit<VmOptions, 'instance'> = {
+  memoryMiB: 2048,
+  cpus: 2,
+  swapMiB: 4096,
+  accel: 'tcg',
+  readyTimeoutSeconds: 180,
+  shareProject: true,
+};
