@@ -16,6 +16,7 @@ import { step } from '../src/harness/log.js';
 import { writeJsonFile } from '../src/harness/vm-state.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
+import type { SwapDeviceName } from '../src/harness/swap-device.js';
 import { table } from '../src/cli/format.js';
 import { writeReport } from '../src/report/index.js';
 import { loadResults } from '../src/report/load.js';
@@ -30,6 +31,8 @@ const { values } = parseArgs({
     size: { type: 'string', default: '576M' },
     threshold: { type: 'string', default: '160M' },
     out: { type: 'string', default: path.join('results', 'bench.json') },
+    // The course's setting (docs/swap-device.md); none, hdd or custom on request.
+    'swap-device': { type: 'string', default: 'ssd' },
   },
 });
 
@@ -39,7 +42,7 @@ await runCli('bench', async () => {
   const { kernel } = await prepareVmArtefacts(process.env.BALLOON_KERNEL_SOURCE);
 
   await vmDown(instance);
-  const vm = await vmUp({ ...vmDefaults, instance, memoryMiB: Number(values.memory), swapMiB: 2048 });
+  const vm = await vmUp({ ...vmDefaults, instance, memoryMiB: Number(values.memory), swapMiB: 2048, swapDevice: { device: values['swap-device'] as SwapDeviceName } });
   let dir: string | null;
   try {
     const outcome = await runExperiment(
@@ -67,7 +70,7 @@ await runCli('bench', async () => {
   const report = await writeReport(dir);
   const bench = {
     generatedAt: new Date().toISOString(),
-    guest: { memoryMiB: vm.memoryMiB, cpus: vm.cpus, accel: vm.accel, kernel: kernel.artefact.release },
+    guest: { memoryMiB: vm.memoryMiB, cpus: vm.cpus, accel: vm.accel, kernel: kernel.artefact.release, swapDevice: vm.swapDevice ?? null },
     matrix: { ...values },
     results: dir,
     report: report.html,

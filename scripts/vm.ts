@@ -42,7 +42,7 @@ program
     else {
       process.stdout.write(
         `${o.instance}: running, pid ${state.pid}, ssh 127.0.0.1:${state.port}, ${state.accel}, ${state.memoryMiB} MiB, ${state.cpus} CPUs, ` +
-          `kernel ${state.kernelRelease ?? state.kernel}, up since ${state.startedAt}\n`,
+          `kernel ${state.kernelRelease ?? state.kernel}, swap device ${state.swapDevice?.description ?? 'none'}, up since ${state.startedAt}\n`,
       );
     }
   });

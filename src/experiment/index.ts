@@ -6,6 +6,8 @@
 import { access } from 'node:fs/promises';
 import { execa } from 'execa';
 import { UsageError } from '../cli/errors.js';
+import type { SwapDeviceModel } from '../harness/swap-device.js';
+import { readVmState } from '../harness/vm.js';
 import { simulateBound, type SimulateFile, type WorkloadBound } from './bound.js';
 import { guestCommand, runArgs, SSH_GRACE_SECONDS, targetExecutor, type CellExecutor } from './cell.js';
 import { matrixCells, mergeInputs, planMatrix, readMatrixConfig, type ExperimentMatrix, type MatrixInput } from './matrix.js';
@@ -56,6 +58,8 @@ export interface ExperimentMeta {
   host: { uname: string; node: string };
   target: { label: string; spec: TargetSpec; guestDir: string };
   guest: GuestInfo;
+  /** The harness VM's swap device model (docs/swap-device.md); null for other targets, where it is unknown. */
+  swapDevice: SwapDeviceModel | null;
   matrix: ExperimentMatrix;
   scale: RunScale;
   cells: number;
@@ -126,6 +130,7 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
     host: { uname: await (deps.hostUname ?? defaultHostUname)(), node: process.version },
     target: { label: target.label, spec, guestDir: target.guestDir },
     guest,
+    swapDevice: spec.kind === 'vm' ? ((await readVmState(spec.instance))?.swapDevice ?? null) : null,
     matrix,
     scale,
     cells: cells.length,

@@ -10,6 +10,7 @@ import { localKernelInputs, type KernelArtefact } from './kernel-build.js';
 import { step } from './log.js';
 import { checkoutId, projectRoot } from './paths.js';
 import { assertPortFree, freePort, qemuArgs, type Accelerator } from './qemu.js';
+import { resolveSwapDevice, type SwapDeviceModel, type SwapDeviceRequest } from './swap-device.js';
 import { guestFilesHash, type ImageArtefact } from './vm-image.js';
 import { ensureSshKey, imageStateFile, instanceDir, kernelStateFile, readRecord } from './vm-state.js';
 
@@ -19,6 +20,8 @@ export interface VmOptions {
   memoryMiB: number;
   cpus: number;
   swapMiB: number;
+  /** The swap disk's cost model (src/harness/swap-device.ts). */
+  swapDevice: SwapDeviceRequest;
   accel: Accelerator;
   /** Fixed ssh port on 127.0.0.1; a free one is chosen when undefined. */
   port?: number;
@@ -35,6 +38,8 @@ export const vmDefaults: Omit<VmOptions, 'instance'> = {
   memoryMiB: 2048,
   cpus: 2,
   swapMiB: 4096,
+  // Unthrottled, as before the device model: interactive use and the e2e tests stay fast.
+  swapDevice: { device: 'none' },
   accel: 'tcg',
   readyTimeoutSeconds: 180,
   shareProject: true,
@@ -56,6 +61,8 @@ export interface VmState {
   memoryMiB: number;
   cpus: number;
   swapMiB: number;
+  /** Absent in the state of a VM booted before the swap device model. */
+  swapDevice?: SwapDeviceModel;
   accel: Accelerator;
   consoleLog: string;
   qmpSocket: string;
@@ -117,6 +124,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
   ]);
   if (!Number.isInteger(options.cpus) || options.cpus < 1 || options.cpus > 64) throw new RangeError(`--cpus must be 1..64, got ${options.cpus}`);
   if (options.memoryMiB < 256) throw new RangeError(`--memory must be at least 256M, got ${options.memoryMiB}M`);
+  const swapDevice = resolveSwapDevice(options.swapDevice, options.accel);
   const name = vmName(options.instance);
   const previous = await readVmState(options.instance);
   if (previous && (await isOurQemu(previous.pid, name))) {
@@ -158,6 +166,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
         sshKey: publicKey.split(/\s+/)[1] ?? '',
         ...(options.extraKernelArgs ? { extraKernelArgs: options.extraKernelArgs } : {}),
         ...(options.shareProject ? { share: projectRoot } : {}),
+        swapThrottle: swapDevice.throttle,
       }),
       { reject: false, all: true },
     );
@@ -186,6 +195,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
     swapMiB: options.swapMiB,
+    swapDevice,
     accel: options.accel,
     consoleLog: files.consoleLog,
     qmpSocket: files.qmpSocket,
@@ -195,6 +205,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
   await writeFile(stateFile(options.instance), `${JSON.stringify(state, null, 2)}\n`);
   await writeFile(files.knownHosts, `[127.0.0.1]:${port} ${image.hostKey}\n`);
   step('vm:up', `QEMU pid ${pid} (${options.accel}, ${options.memoryMiB} MiB, ${options.cpus} CPUs), ssh on 127.0.0.1:${port}; waiting for the guest`);
+  step('vm:up', `swap device ${swapDevice.description}`);
 
   try {
     await waitForReadiness(state, options.readyTimeoutSeconds);

@@ -33,6 +33,7 @@ export function buildModel(data: ResultsData, generatedAt = new Date()): ReportM
   add('guest kernel', m.guest?.uname);
   add('guest command line', m.guest?.cmdline);
   if (m.guest) add('guest memory', `${fmtBytes(m.guest.memTotalBytes)} RAM + ${fmtBytes(m.guest.swapTotalBytes)} swap`);
+  if (m.swapDevice !== undefined) add('swap device', m.swapDevice === null ? 'unknown (not a harness VM)' : m.swapDevice.description);
   if (m.scale) {
     add('workload size', `${fmtBytes(m.scale.sizeBytes)} (${m.scale.pages.toLocaleString('en-US')} pages)`);
     add('threshold', `${fmtBytes(m.scale.thresholdBytes)} (${m.scale.thresholdSource})`);
