@@ -18,6 +18,7 @@ import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 import type { SwapDeviceName } from '../src/harness/swap-device.js';
 import { table } from '../src/cli/format.js';
+import { fmtComparison, fmtSeconds } from '../src/report/format.js';
 import { writeReport } from '../src/report/index.js';
 import { loadResults } from '../src/report/load.js';
 import { summarize } from '../src/report/summary.js';
@@ -93,7 +94,6 @@ await runCli('bench', async () => {
     })),
   };
   await writeJsonFile(values.out, bench);
-  const r = (x: number | null): string => (x === null ? '–' : `${x.toFixed(2)}×`);
   for (const w of bench.workloads) {
     process.stdout.write(`\n${w.workload} (MIN: ${w.minSwapIns ?? '?'} swap-ins)\n`);
     process.stdout.write(
@@ -107,9 +107,9 @@ await runCli('bench', async () => {
           p.wallMs === null ? '–' : (p.wallMs / 1000).toFixed(1),
           p.signals ?? '–',
           p.swapOutCalls ?? '–',
-          r(p.swapInsVsKernel),
-          r(p.swapInsVsMin),
-          r(p.wallVsKernel),
+          fmtComparison(p.swapInsVsKernel, 'kernel'),
+          fmtComparison(p.swapInsVsMin, 'MIN'),
+          fmtComparison(p.wallVsKernel, 'kernel', fmtSeconds),
         ]),
       )}\n`,
     );

@@ -2,6 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunRecord } from '../experiment/cell.js';
 import type { Heatmap } from './heatmap.js';
+import { budgetSeries, thinKeepingDeficit } from './run-metrics.js';
 import type { WorkloadSummary } from './summary.js';
 
 const MiB = 1024 * 1024;
@@ -80,18 +81,22 @@ export function representativeRuns(w: WorkloadSummary): RunRecord[] {
 /**
  * Free memory over time, one panel per policy, with the threshold (dashed)
  * and each answer to a SIGBALLOON (a triangle at its start, at the free
- * memory the signal reported).
+ * memory the signal reported). Free memory is measured against the budget:
+ * MemFree plus the memory the kernel baseline's bystander holds, the series
+ * the threshold deficit is computed on (run-metrics.ts).
  */
 export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSpec | null {
   const runs = representativeRuns(w).filter((r) => r.result!.freeMemory.series.length > 0);
   if (runs.length === 0) return null;
-  const xMax = Math.max(...runs.map((r) => Math.max(r.result!.wallMs, ...r.result!.freeMemory.series.map((s) => s.tMs)))) / 1000;
-  const yMax = Math.max(...runs.map((r) => Math.max(r.result!.thresholdBytes, ...r.result!.freeMemory.series.map((s) => s.freeBytes)))) / MiB;
+  const plotted = new Map(runs.map((r) => [r, budgetSeries(r.result!)]));
+  const xMax = Math.max(...runs.map((r) => Math.max(r.result!.wallMs, ...plotted.get(r)!.map((s) => s.tMs)))) / 1000;
+  const yMax = Math.max(...runs.map((r) => Math.max(r.result!.thresholdBytes, ...plotted.get(r)!.map((s) => s.freeBytes)))) / MiB;
   const x = { type: 'quantitative', scale: { domain: [0, xMax], nice: false } } as const;
   const y = { type: 'quantitative', scale: { domain: [0, yMax * 1.05], nice: false } } as const;
   const panels = runs.map((r, i) => {
     const res = r.result!;
-    const series = thin(res.freeMemory.series, maxPoints).map((s) => ({ t: s.tMs / 1000, free: s.freeBytes / MiB }));
+    // Thinned for the plot without changing the deficit the table shows (run-metrics.ts).
+    const series = thinKeepingDeficit(plotted.get(r)!, res.thresholdBytes, maxPoints).map((s) => ({ t: s.tMs / 1000, free: s.freeBytes / MiB }));
     const answers = thin(res.answers, 1500).map((a) => ({ t: a.startMs / 1000, free: a.freeBytesAtSignal / MiB, freed: a.pagesFreed }));
     const last = i === runs.length - 1;
     const layers: unknown[] = [
@@ -100,7 +105,7 @@ export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSp
         mark: { type: 'area', line: { color: '#4c78a8', strokeWidth: 1.5 }, color: '#4c78a8', opacity: 0.15 },
         encoding: {
           x: { ...x, field: 't', title: last ? 'time since start (s)' : null, axis: last ? {} : { labels: false, ticks: false } },
-          y: { ...y, field: 'free', title: 'MemFree (MiB)' },
+          y: { ...y, field: 'free', title: res.bystander ? 'MemFree + held (MiB)' : 'MemFree (MiB)' },
         },
       },
       {
@@ -116,7 +121,8 @@ export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSp
         encoding: { x: { ...x, field: 't' }, y: { ...y, field: 'free' } },
       });
     }
-    const subtitle = `${res.sigballoonCount} signals, ${res.answers.length} answers, ${res.swapOutCalls} swap-out calls (rep ${r.rep})`;
+    const held = res.bystander ? `; the bystander's ${(res.bystander.bytes / MiB).toFixed(0)} MiB held for the budget counted as free` : '';
+    const subtitle = `${res.sigballoonCount} signals, ${res.answers.length} answers, ${res.swapOutCalls} swap-out calls (rep ${r.rep})${held}`;
     return { title: { text: r.policy, subtitle, subtitleColor: '#6b7280', fontSize: 12 }, width: 880, height: 90, layer: layers };
   });
   return {

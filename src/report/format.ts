@@ -1,5 +1,5 @@
 /** Number formatting shared by the Markdown and HTML reports. */
-import type { PolicySummary } from './summary.js';
+import type { Comparison, PolicySummary } from './summary.js';
 import { formatBytes } from '../workloads/sizes.js';
 
 export const fmtInt = (n: number | null): string => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
@@ -24,9 +24,25 @@ export const TABLE_HEADER = [
   'runtime vs kernel',
 ] as const;
 
-/** The table's row for Belady's MIN: its simulated swap-ins and swap-outs, and 1.00× against itself. */
+/**
+ * A comparison's cell: a ratio; against a base of 0, the figure itself and
+ * no ratio (`fmtValue` formats it); a run below MIN, an error.
+ */
+export function fmtComparison(c: Comparison | null, base: string, fmtValue: (n: number) => string = fmtInt): string {
+  if (c === null) return '–';
+  switch (c.kind) {
+    case 'ratio':
+      return fmtRatio(c.ratio);
+    case 'zero-base':
+      return `${fmtValue(c.value)} (${base} 0)`;
+    case 'below-bound':
+      return `ERROR: ${fmtInt(c.value)} < MIN ${fmtInt(c.bound)}`;
+  }
+}
+
+/** The table's row for Belady's MIN: its simulated swap-ins and swap-outs; no ratio against itself. */
 export function minRow(bound: { minSwapIns: number; minSwapOuts: number }): string[] {
-  return ['MIN (simulated)', '–', fmtInt(bound.minSwapIns), fmtInt(bound.minSwapOuts), '–', '–', '–', '–', '–', '1.00×', '–'];
+  return ['MIN (simulated)', '–', fmtInt(bound.minSwapIns), fmtInt(bound.minSwapOuts), '–', '–', '–', '–', '–', '–', '–'];
 }
 
 export function tableRow(p: PolicySummary): string[] {
@@ -39,8 +55,8 @@ export function tableRow(p: PolicySummary): string[] {
     fmtInt(p.signals),
     fmtInt(p.swapOutCalls),
     fmtNumber(p.deficitMiBs),
-    fmtRatio(p.swapInsVsKernel),
-    fmtRatio(p.swapInsVsMin),
-    fmtRatio(p.wallVsKernel),
+    fmtComparison(p.swapInsVsKernel, 'kernel'),
+    fmtComparison(p.swapInsVsMin, 'MIN'),
+    fmtComparison(p.wallVsKernel, 'kernel', (ms) => fmtSeconds(ms)),
   ];
 }

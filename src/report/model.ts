@@ -1,6 +1,7 @@
 /** What a report shows, computed once for the Markdown and the HTML. */
 import path from 'node:path';
-import { WORKLOAD_DESCRIPTIONS, isWorkloadName } from '../workloads/index.js';
+import { PAGE_BYTES, WORKLOAD_DESCRIPTIONS, isWorkloadName } from '../workloads/index.js';
+import type { WorkloadBound } from '../experiment/bound.js';
 import type { RunRecord } from '../experiment/cell.js';
 import type { ResultsData } from './load.js';
 import { failures, summarize, type WorkloadSummary } from './summary.js';
@@ -14,10 +15,18 @@ export interface ReportModel {
   tunables: [string, string][];
   workloads: (WorkloadSummary & { description: string })[];
   failures: RunRecord[];
+  /** Errors the report flags above everything else (runs below MIN). */
+  errors: string[];
   generatedAt: string;
 }
 
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** How MIN was simulated, for the set-up list. */
+export function minBoundText(bounds: readonly Pick<WorkloadBound, 'workload' | 'memoryPages' | 'memorySource'>[]): string {
+  const each = bounds.map((b) => `${b.workload}: ${b.memoryPages.toLocaleString('en-US')} pages (${fmtBytes(b.memoryPages * PAGE_BYTES)}, ${b.memorySource === 'peak-resident' ? 'the largest peak resident set of its runs' : 'planned budget, not checked against the runs'})`);
+  return `Belady's MIN on the reference string, simulated on the host with the memory the runs had; ${each.join('; ')}`;
+}
 
 export function buildModel(data: ResultsData, generatedAt = new Date()): ReportModel {
   const m = data.meta ?? {};
@@ -41,18 +50,20 @@ export function buildModel(data: ResultsData, generatedAt = new Date()): ReportM
   if (matrix) {
     add('matrix', `${matrix.workloads.length} workloads × ${matrix.policies.length} policies × ${matrix.repetitions} repetitions; timeout ${matrix.timeoutSeconds} s per run`);
   }
-  if (data.simulate) add('MIN bound', `simulated on the host with ${data.simulate.memoryPages.toLocaleString('en-US')} pages of memory (${data.simulate.note})`);
+  if (data.simulate) add('MIN bound', minBoundText(data.simulate.workloads));
   const tunables = Object.entries(m.guest?.balloon?.tunables ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const total = data.runs.length;
   const failed = data.runs.filter((r) => r.status !== 'ok').length;
   const status = `${m.status ?? 'unknown'}: ${total - failed} ok, ${failed} failed${m.cells !== undefined ? ` of ${m.cells} planned` : ''}`;
+  const workloads = summarize(data).map((w) => ({ ...w, description: isWorkloadName(w.workload) ? capitalize(WORKLOAD_DESCRIPTIONS[w.workload]) : '' }));
   return {
     title: `Balloon experiment ${path.basename(path.resolve(data.dir))}`,
     status,
     setup,
     tunables,
-    workloads: summarize(data).map((w) => ({ ...w, description: isWorkloadName(w.workload) ? capitalize(WORKLOAD_DESCRIPTIONS[w.workload]) : '' })),
+    workloads,
     failures: failures(data),
+    errors: workloads.flatMap((w) => w.errors.map((e) => `${w.workload}: ${e}`)),
     generatedAt: generatedAt.toISOString(),
   };
 }

@@ -1,9 +1,18 @@
-/** Per workload and policy: counts, medians and ratios (pure). */
+/** Per workload and policy: counts, medians and comparisons (pure). */
 import type { RunRecord } from '../experiment/cell.js';
 import type { WorkloadBound } from '../experiment/bound.js';
 import { RUN_POLICY_NAMES } from '../cli/run.js';
 import type { RunResult } from '../cli/run.js';
 import type { ResultsData } from './load.js';
+import { runDeficitMiBs } from './run-metrics.js';
+
+/** A figure against a base (the kernel baseline's, or MIN's). */
+export type Comparison =
+  | { kind: 'ratio'; ratio: number }
+  /** The base is 0: a ratio means nothing, so the figure itself is shown. */
+  | { kind: 'zero-base'; value: number }
+  /** A run made fewer swap-ins than MIN: the bound does not hold for it, which is an error, not a ratio. */
+  | { kind: 'below-bound'; value: number; bound: number };
 
 export interface PolicySummary {
   policy: string;
@@ -16,12 +25,13 @@ export interface PolicySummary {
   wallMs: number | null;
   signals: number | null;
   swapOutCalls: number | null;
+  /** From each run's plotted free-memory series, against the same budget for every policy (run-metrics.ts). */
   deficitMiBs: number | null;
-  /** Median swap-ins over the kernel baseline's, and over MIN's. */
-  swapInsVsKernel: number | null;
-  swapInsVsMin: number | null;
-  /** Median runtime over the kernel baseline's. */
-  wallVsKernel: number | null;
+  /** Median swap-ins against the kernel baseline's, and against MIN's. */
+  swapInsVsKernel: Comparison | null;
+  swapInsVsMin: Comparison | null;
+  /** Median runtime against the kernel baseline's. */
+  wallVsKernel: Comparison | null;
 }
 
 export interface WorkloadSummary {
@@ -30,6 +40,8 @@ export interface WorkloadSummary {
   bound: WorkloadBound | null;
   /** Successful runs, for the plots. */
   okRuns: RunRecord[];
+  /** What the report must flag: runs below MIN (the bound does not hold for them). */
+  errors: string[];
 }
 
 export function median(values: readonly number[]): number | null {
@@ -39,11 +51,11 @@ export function median(values: readonly number[]): number | null {
   return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
-/** a / b, with 0/0 = 1 and x/0 = null (no meaningful ratio). */
-export function ratio(a: number | null, b: number | null): number | null {
-  if (a === null || b === null) return null;
-  if (b === 0) return a === 0 ? 1 : null;
-  return a / b;
+/** value against base: a ratio, or, when the base is 0, the value itself. */
+export function compare(value: number | null, base: number | null): Comparison | null {
+  if (value === null || base === null) return null;
+  if (base === 0) return { kind: 'zero-base', value };
+  return { kind: 'ratio', ratio: value / base };
 }
 
 /** Policies in the CLI's order (baseline first), unknown ones after. */
@@ -74,19 +86,30 @@ export function summarize(data: Pick<ResultsData, 'runs' | 'simulate' | 'meta'>)
         wallMs: med(results, (r) => r.wallMs),
         signals: med(results, (r) => r.sigballoonCount),
         swapOutCalls: med(results, (r) => r.swapOutCalls),
-        deficitMiBs: med(results, (r) => r.thresholdDeficitMiBs),
+        deficitMiBs: med(results, runDeficitMiBs),
         swapInsVsKernel: null,
         swapInsVsMin: null,
         wallVsKernel: null,
       };
     });
     const kernel = rows.find((r) => r.policy === 'kernel');
+    const errors: string[] = [];
     for (const row of rows) {
-      row.swapInsVsKernel = kernel === undefined ? null : ratio(row.swapIns, kernel.swapIns);
-      row.wallVsKernel = kernel === undefined ? null : ratio(row.wallMs, kernel.wallMs);
-      row.swapInsVsMin = bound === null ? null : ratio(row.swapIns, bound.minSwapIns);
+      row.swapInsVsKernel = kernel === undefined ? null : compare(row.swapIns, kernel.swapIns);
+      row.wallVsKernel = kernel === undefined ? null : compare(row.wallMs, kernel.wallMs);
+      row.swapInsVsMin = bound === null ? null : compare(row.swapIns, bound.minSwapIns);
+      if (bound === null) continue;
+      const below = okRuns.filter((r) => r.policy === row.policy && r.result!.pswpin < bound.minSwapIns);
+      for (const r of below) {
+        errors.push(
+          `${row.policy} rep ${r.rep} made ${r.result!.pswpin.toLocaleString('en-US')} swap-ins, fewer than MIN's ${bound.minSwapIns.toLocaleString('en-US')} ` +
+            `(simulated with ${bound.memoryPages.toLocaleString('en-US')} pages of memory, ${bound.memorySource === 'peak-resident' ? 'the runs\' largest peak resident set' : 'the planned budget'}): ` +
+            'MIN is not a bound for this run, so no ratio to it is shown',
+        );
+      }
+      if (below.length > 0) row.swapInsVsMin = { kind: 'below-bound', value: Math.min(...below.map((r) => r.result!.pswpin)), bound: bound.minSwapIns };
     }
-    return { workload, policies: rows, bound, okRuns };
+    return { workload, policies: rows, bound, okRuns, errors };
   });
 }
 

@@ -58,7 +58,7 @@ describe('balloon CLI argument errors', { timeout: 60_000 }, () => {
 const RUN_FIELDS = [
   'workload', 'policy', 'region', 'sizeBytes', 'pages', 'passes', 'seed', 'references', 'thresholdBytes', 'thresholdSource',
   'wallMs', 'runMs', 'verifyMs', 'cpu', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
-  'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'freeMemory', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
+  'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'peakResidentBytes', 'freeMemory', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
   'pagesFreed', 'controller', 'answers', 'scans', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
 ].sort();
 
@@ -76,11 +76,13 @@ describe('balloon run', { timeout: 120_000 }, () => {
     });
     expect(j['integrity']).toMatchObject({ ok: true, pagesChecked: 256, pagesWritten: 256, badPages: 0 });
     expect(j['bystander']).toEqual({ method: expect.stringMatching(/^(mlock|ramfs)$/), bytes: 1 << 20 });
-    for (const k of ['wallMs', 'runMs', 'verifyMs', 'majorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'swapBusyMs', 'thresholdDeficitMiBs']) {
+    for (const k of ['wallMs', 'runMs', 'verifyMs', 'majorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'swapBusyMs', 'thresholdDeficitMiBs', 'peakResidentBytes']) {
       expect(typeof j[k], k).toBe('number');
       expect(j[k], k).toBeGreaterThanOrEqual(0);
     }
     expect(j['wallMs']).toBeGreaterThan(0);
+    // The 1 MiB region is resident at its peak, with Node.js around it.
+    expect(j['peakResidentBytes']).toBeGreaterThan(1 << 20);
     expect(j['cpu'].totalMs).toBeCloseTo(j['cpu'].userMs + j['cpu'].systemMs, 6);
     expect(j['cpu'].totalMs).toBeGreaterThan(0);
     expect(j['freeMemory'].samples).toBeGreaterThanOrEqual(2);

@@ -203,7 +203,7 @@ describe('runExperiment with a fake target', () => {
         hostUname: async () => 'Linux host',
         executor: async (cell) => {
           if (++runs === 3) abort.abort(new Error('SIGINT')); // Ctrl-C during the third run
-          return outcome({ stdout: JSON.stringify(fakeResult(cell)), durationMs: 5 });
+          return outcome({ stdout: JSON.stringify(fakeResult(cell, { peakResidentBytes: (100 + runs) * 4096 - 1 })), durationMs: 5 });
         },
       },
     );
@@ -227,8 +227,12 @@ describe('runExperiment with a fake target', () => {
     expect(records.map((r) => r.failure)).toEqual([null, null, 'interrupted']);
     expect(readFileSync(path.join(dir, 'runs.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(4);
     const sim = JSON.parse(readFileSync(path.join(dir, 'simulate.json'), 'utf8'));
-    expect(sim.workloads.map((w: { workload: string; pages: number }) => [w.workload, w.pages])).toEqual([['sweep', 256], ['zipf', 256]]);
-    expect(sim.workloads[0].minSwapIns).toBeGreaterThanOrEqual(0);
+    // MIN after the runs, with the memory they had: sweep's two runs peaked at 101 and 102 pages; zipf has no run, so the plan.
+    expect(sim.workloads.map((w: { workload: string; pages: number; memoryPages: number; memorySource: string }) => [w.workload, w.pages, w.memoryPages, w.memorySource])).toEqual([
+      ['sweep', 256, 102, 'peak-resident'],
+      ['zipf', 256, 256, 'planned'],
+    ]);
+    expect(sim.workloads[0].minSwapIns).toBeGreaterThan(0);
     expect(stderr.join('')).toMatch(/balloon: run 1\/8: sweep\/kernel rep 1/);
     expect(commands).toHaveLength(1); // one preflight ssh call; runs went to the executor
   });

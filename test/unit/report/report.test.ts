@@ -2,12 +2,16 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heatmapChart, swapIoChart, thin } from '../../../src/report/charts.js';
+import { freeMemoryChart, heatmapChart, swapIoChart, thin } from '../../../src/report/charts.js';
 import { referenceHeatmap } from '../../../src/report/heatmap.js';
 import { writeReport } from '../../../src/report/index.js';
-import { loadResults } from '../../../src/report/load.js';
+import { loadResults, upgradeSimulate } from '../../../src/report/load.js';
+import { buildModel } from '../../../src/report/model.js';
+import { renderMarkdown } from '../../../src/report/markdown.js';
+import { runDeficitMiBs } from '../../../src/report/run-metrics.js';
+import { thresholdDeficitMiBs } from '../../../src/metrics/deficit.js';
 import { renderSvg } from '../../../src/report/render.js';
-import { median, policyOrder, ratio, summarize } from '../../../src/report/summary.js';
+import { compare, median, policyOrder, summarize } from '../../../src/report/summary.js';
 import { makeSpec } from '../../../src/workloads/index.js';
 import { fixtureCopy, FIXTURE_DIR, root } from './fixture.js';
 
@@ -17,7 +21,12 @@ afterAll(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
 describe('summary', () => {
   it('computes medians and ratios', () => {
     expect([median([]), median([3, 1, 2]), median([4, 1, 3, 2])]).toEqual([null, 2, 2.5]);
-    expect([ratio(2, 4), ratio(0, 0), ratio(1, 0), ratio(null, 1)]).toEqual([0.5, 1, null, null]);
+    expect([compare(2, 4), compare(0, 0), compare(7, 0), compare(null, 1)]).toEqual([
+      { kind: 'ratio', ratio: 0.5 },
+      { kind: 'zero-base', value: 0 },
+      { kind: 'zero-base', value: 7 },
+      null,
+    ]);
     expect(policyOrder(['balloon', 'zzz', 'kernel', 'fifo'])).toEqual(['kernel', 'fifo', 'balloon', 'zzz']);
   });
 
@@ -29,9 +38,69 @@ describe('summary', () => {
     const kernel = course!.policies[0]!;
     const runs = data.runs.filter((r) => r.workload === 'course' && r.policy === 'kernel').map((r) => r.result!.pswpin);
     expect(kernel.swapIns).toBe((runs[0]! + runs[1]!) / 2);
-    expect(kernel.swapInsVsKernel).toBe(1);
-    expect(course!.policies[3]!.swapInsVsMin).toBeCloseTo(course!.policies[3]!.swapIns! / course!.bound!.minSwapIns);
+    expect(kernel.swapInsVsKernel).toEqual({ kind: 'ratio', ratio: 1 });
+    const balloon = course!.policies[3]!;
+    expect(balloon.swapInsVsMin).toEqual({ kind: 'ratio', ratio: balloon.swapIns! / course!.bound!.minSwapIns });
     expect(zipf!.policies.find((p) => p.policy === 'fifo')).toMatchObject({ ok: 1, failed: 1 });
+    // zipf's MIN makes no swap-in: no ratio, the count itself.
+    expect(zipf!.bound!.minSwapIns).toBe(0);
+    expect(zipf!.policies.find((p) => p.policy === 'balloon')!.swapInsVsMin).toEqual({ kind: 'zero-base', value: (3463 + 3220) / 2 });
+  });
+
+  it('simulates MIN with the largest peak resident set of the runs, so that it bounds every run', async () => {
+    const data = await loadResults(FIXTURE_DIR);
+    for (const w of summarize(data)) {
+      const peaks = w.okRuns.map((r) => r.result!.peakResidentBytes);
+      expect(w.bound).toMatchObject({ memorySource: 'peak-resident', memoryPages: Math.max(...peaks) / 4096 });
+      for (const r of w.okRuns) expect(r.result!.pswpin, `${w.workload}/${r.policy} rep ${r.rep}`).toBeGreaterThanOrEqual(w.bound!.minSwapIns);
+      expect(w.errors).toEqual([]);
+    }
+  });
+
+  it('flags a run that beats MIN as an error, not a ratio', async () => {
+    const data = await loadResults(FIXTURE_DIR);
+    const run = data.runs.find((r) => r.workload === 'course' && r.policy === 'balloon' && r.rep === 2)!;
+    run.result!.pswpin = 3000; // MIN: 3,481
+    const course = summarize(data)[0]!;
+    expect(course.policies.find((p) => p.policy === 'balloon')!.swapInsVsMin).toEqual({ kind: 'below-bound', value: 3000, bound: 3481 });
+    expect(course.errors).toHaveLength(1);
+    expect(course.errors[0]).toMatch(/^balloon rep 2 made 3,000 swap-ins, fewer than MIN's 3,481 \(simulated with 1,700 pages of memory, the runs' largest peak resident set\)/);
+    const md = renderMarkdown(buildModel(data));
+    expect(md).toContain('## Errors');
+    expect(md).toMatch(/^\| balloon \| 2\/0 \|.*\| ERROR: 3,000 < MIN 3,481 \|/m);
+  });
+
+  it('reads a version 1 simulate.json as a planned, unchecked budget', () => {
+    const v1 = { memoryPages: 1536, note: 'old', workloads: [{ workload: 'course', minSwapIns: 5 } as never] };
+    expect(upgradeSimulate(v1).workloads[0]).toMatchObject({ workload: 'course', memoryPages: 1536, memorySource: 'planned' });
+  });
+
+  it('measures every policy against the same budget: the kernel baseline\'s bystander counts as held', async () => {
+    const data = await loadResults(FIXTURE_DIR);
+    const kernelRun = data.runs.find((r) => r.policy === 'kernel' && r.result !== null)!.result!;
+    // MemFree alone dips far below the threshold; with the locked bystander it never does.
+    expect(thresholdDeficitMiBs(kernelRun.freeMemory.series, kernelRun.thresholdBytes)).toBeGreaterThan(50);
+    expect(runDeficitMiBs(kernelRun)).toBe(0);
+    const [course] = summarize(data);
+    expect(course!.policies[0]!.deficitMiBs).toBe(0);
+    expect(course!.policies[3]!.deficitMiBs).toBeGreaterThan(0);
+  });
+
+  it('gives deficits that agree with the plotted free-memory series', async () => {
+    const data = await loadResults(FIXTURE_DIR);
+    for (const w of summarize(data)) {
+      const spec = freeMemoryChart(w) as unknown as { vconcat: { title: { text: string; subtitle: string }; layer: { data: { values: Record<string, number>[] } }[] }[] };
+      expect(spec.vconcat.length).toBeGreaterThan(0);
+      for (const panel of spec.vconcat) {
+        const rep = Number(/\(rep (\d+)\)/.exec(panel.title.subtitle)![1]);
+        const run = w.okRuns.find((r) => r.policy === panel.title.text && r.rep === rep)!.result!;
+        const plotted = panel.layer[0]!.data.values.map((v) => ({ tMs: v['t']! * 1000, freeBytes: v['free']! * 2 ** 20 }));
+        const threshold = panel.layer[1]!.data.values[0]!['threshold']! * 2 ** 20;
+        // The deficit recomputed from the plotted points and line is the run's deficit in the table.
+        expect(thresholdDeficitMiBs(plotted, threshold), `${w.workload}/${panel.title.text}`).toBeCloseTo(runDeficitMiBs(run), 6);
+        expect(run.thresholdDeficitMiBs).toBeCloseTo(runDeficitMiBs(run), 2);
+      }
+    }
   });
 
   it('refuses a directory without runs.json', async () => {
@@ -115,7 +184,9 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
     expect(md).toContain('| --- | ---: | ---: |');
     expect(md).toMatch(/^\| kernel \| 2\/0 \| [\d,]+ \| [\d,]+ \| [\d.]+ s \| 0 \| 0 \| [\d.]+ \| 1\.00× \| [\d.]+× \| 1\.00× \|$/m);
     expect(md).toMatch(/^\| lru-approx \| 1\/1 \|/m);
-    expect(md).toMatch(/^\| MIN \(simulated\) \| – \| 5,121 \|/m);
+    expect(md).toMatch(/^\| MIN \(simulated\) \| – \| 3,481 \| [\d,]+ \| – \| – \| – \| – \| – \| – \| – \|$/m);
+    expect(md).toMatch(/^\| balloon \| 2\/0 \| 3,342 \|.*\| 3,342 \(MIN 0\) \|/m);
+    expect(md).not.toContain('## Errors');
     expect(md).toContain('## Failed runs');
     expect(md).not.toMatch(/https?:\/\//);
   });
