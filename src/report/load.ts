@@ -43,7 +43,8 @@ export async function loadResults(dir: string): Promise<ResultsData> {
   return {
     dir,
     meta: meta !== null && typeof meta === 'object' ? (meta as Partial<ExperimentMeta>) : null,
-    runs: runs as RunRecord[],
+    // Runs recorded before the fresh-state reset carry no start state.
+    runs: (runs as RunRecord[]).map((r) => ({ ...r, startState: r.startState ?? null })),
     simulate: simulate !== null && typeof simulate === 'object' && Array.isArray((simulate as SimulateFile).workloads) ? upgradeSimulate(simulate as SimulateFile) : null,
   };
 }

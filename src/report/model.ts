@@ -22,6 +22,23 @@ export interface ReportModel {
 
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** The state the runs started from (after the guest's reset), as a range; null when no run recorded it. */
+export function startStateText(runs: readonly Pick<RunRecord, 'startState'>[]): string | null {
+  const states = runs.map((r) => r.startState).filter((s): s is NonNullable<typeof s> => s !== null && s !== undefined);
+  if (states.length === 0) return null;
+  const range = (values: number[]): string => {
+    const [lo, hi] = [Math.min(...values), Math.max(...values)].map((v) => (v / 2 ** 20).toFixed(1));
+    return lo === hi ? `${lo} MiB` : `${lo}–${hi} MiB`;
+  };
+  const resets = Math.max(...states.map((s) => s.attempts));
+  const bound = states.find((s) => s.minFreeBytes !== null)?.minFreeBytes;
+  return (
+    `${states.length} runs, each after swapoff/swapon, dropping the caches and compaction: MemFree ${range(states.map((s) => s.memFreeBytes))}` +
+    `${bound === undefined || bound === null ? '' : ` (bound ${range([bound])})`}, swap used ${range(states.map((s) => s.swapUsedBytes))}, ` +
+    `up to ${resets} reset${resets > 1 ? 's' : ''} per run`
+  );
+}
+
 /** How MIN was simulated, for the set-up list. */
 export function minBoundText(bounds: readonly Pick<WorkloadBound, 'workload' | 'memoryPages' | 'memorySource'>[]): string {
   const each = bounds.map((b) => `${b.workload}: ${b.memoryPages.toLocaleString('en-US')} pages (${fmtBytes(b.memoryPages * PAGE_BYTES)}, ${b.memorySource === 'peak-resident' ? 'the largest peak resident set of its runs' : 'planned budget, not checked against the runs'})`);
@@ -51,6 +68,7 @@ export function buildModel(data: ResultsData, generatedAt = new Date()): ReportM
     add('matrix', `${matrix.workloads.length} workloads × ${matrix.policies.length} policies × ${matrix.repetitions} repetitions; timeout ${matrix.timeoutSeconds} s per run`);
   }
   if (data.simulate) add('MIN bound', minBoundText(data.simulate.workloads));
+  add('start state', startStateText(data.runs));
   const tunables = Object.entries(m.guest?.balloon?.tunables ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const total = data.runs.length;
   const failed = data.runs.filter((r) => r.status !== 'ok').length;

@@ -4,7 +4,7 @@ import { bar, estimateLeftMs, formatDuration, Progress } from '../../../src/expe
 
 const record = (index: number, status: 'ok' | 'failed', durationMs: number): RunRecord => ({
   index, workload: 'zipf', policy: 'fifo', rep: 1, status, failure: status === 'ok' ? null : 'crash', error: status === 'ok' ? null : 'exit 1',
-  exitCode: status === 'ok' ? 0 : 1, startedAt: '', durationMs, command: '', stderrTail: '', result: null,
+  exitCode: status === 'ok' ? 0 : 1, startedAt: '', durationMs, command: '', stderrTail: '', startState: null, result: null,
 });
 
 describe('progress', () => {

@@ -152,8 +152,8 @@ describe('one cell', () => {
 
   it('bounds the guest command with timeout, and uses sudo for a non-root login', () => {
     const args = ['run', '--workload', 'course', '--policy', 'balloon', '--json'];
-    expect(guestCommand({ guestDir: '/opt/app-balloon', asRoot: true }, args, 600)).toBe('sync; echo 3 > /proc/sys/vm/drop_caches; cd /opt/app-balloon && exec timeout --kill-after=10 600 node bin/balloon.js run --workload course --policy balloon --json');
-    expect(guestCommand({ guestDir: 'my dir', asRoot: false }, args, 60)).toBe(`sudo -n sh -c 'sync; echo 3 > /proc/sys/vm/drop_caches'; cd 'my dir' && exec sudo -n timeout --kill-after=10 60 node bin/balloon.js run --workload course --policy balloon --json`);
+    expect(guestCommand({ guestDir: '/opt/app-balloon', asRoot: true }, args, 600)).toBe('cd /opt/app-balloon && exec timeout --kill-after=10 600 node bin/balloon.js run --workload course --policy balloon --json');
+    expect(guestCommand({ guestDir: 'my dir', asRoot: false }, args, 60)).toBe(`cd 'my dir' && exec sudo -n timeout --kill-after=10 60 node bin/balloon.js run --workload course --policy balloon --json`);
   });
 
   it('quotes CSV fields', () => {
@@ -222,7 +222,7 @@ describe('runExperiment with a fake target', () => {
       runs: { done: 3, ok: 2, failed: 1 },
     });
     expect(typeof meta.endedAt).toBe('string');
-    expect(meta.exampleCommand).toBe('sync; echo 3 > /proc/sys/vm/drop_caches; cd /opt/app-balloon && exec timeout --kill-after=10 60 node bin/balloon.js run --workload sweep --policy kernel --size 1048576 --seed 1 --json');
+    expect(meta.exampleCommand).toBe('cd /opt/app-balloon && exec timeout --kill-after=10 60 node bin/balloon.js run --workload sweep --policy kernel --size 1048576 --seed 1 --json');
     const records = JSON.parse(readFileSync(path.join(dir, 'runs.json'), 'utf8')) as RunRecord[];
     expect(records.map((r) => r.failure)).toEqual([null, null, 'interrupted']);
     expect(readFileSync(path.join(dir, 'runs.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(4);

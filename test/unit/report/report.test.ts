@@ -188,6 +188,9 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
     expect(md).toMatch(/^\| balloon \| 2\/0 \| 3,342 \|.*\| 3,342 \(MIN 0\) \|/m);
     expect(md).not.toContain('## Errors');
     expect(md).toContain('## Failed runs');
+    expect(md).toContain('- **start state**: 16 runs, each after swapoff/swapon, dropping the caches and compaction: MemFree 160.5–161.2 MiB (bound 153.2 MiB), swap used 0.0 MiB, up to 2 resets per run');
+    expect(md).toMatch(/^- \*\*MIN bound\*\*: .*course: 1,700 pages \(6\.6 MiB, the largest peak resident set of its runs\); zipf: 1,650 pages/m);
+    expect(md).toMatch(/^- \*\*swap device\*\*: ssd: SATA SSD \(Samsung 870 EVO\); 13,000 IOPS, 530 MB\/s ÷ 7 \(tcg slowdown\) = 1,857 IOPS, 75\.7 MB\/s$/m);
     expect(md).not.toMatch(/https?:\/\//);
   });
 });
