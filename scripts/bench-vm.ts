@@ -18,7 +18,7 @@ import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 import type { SwapDeviceName } from '../src/harness/swap-device.js';
 import { table } from '../src/cli/format.js';
-import { fmtComparison, fmtSeconds } from '../src/report/format.js';
+import { minRow, TABLE_HEADER, tableRow } from '../src/report/format.js';
 import { writeReport } from '../src/report/index.js';
 import { loadResults } from '../src/report/load.js';
 import { summarize } from '../src/report/summary.js';
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     workloads: { type: 'string', default: 'course,sweep-hot' },
     policies: { type: 'string', default: 'kernel,lru-approx,balloon' },
-    repetitions: { type: 'string', default: '1' },
+    repetitions: { type: 'string', default: '3' },
     memory: { type: 'string', default: '768' },
     size: { type: 'string', default: '576M' },
     threshold: { type: 'string', default: '160M' },
@@ -94,25 +94,8 @@ await runCli('bench', async () => {
     })),
   };
   await writeJsonFile(values.out, bench);
-  for (const w of bench.workloads) {
-    process.stdout.write(`\n${w.workload} (MIN: ${w.minSwapIns ?? '?'} swap-ins)\n`);
-    process.stdout.write(
-      `${table(
-        ['policy', 'ok', 'swap-ins', 'swap-outs', 'wall s', 'signals', 'calls', 'swap-ins/kernel', 'swap-ins/MIN', 'wall/kernel'],
-        w.policies.map((p) => [
-          p.policy,
-          `${p.ok}/${p.ok + p.failed}`,
-          p.swapIns ?? '–',
-          p.swapOuts ?? '–',
-          p.wallMs === null ? '–' : (p.wallMs / 1000).toFixed(1),
-          p.signals ?? '–',
-          p.swapOutCalls ?? '–',
-          fmtComparison(p.swapInsVsKernel, 'kernel'),
-          fmtComparison(p.swapInsVsMin, 'MIN'),
-          fmtComparison(p.wallVsKernel, 'kernel', fmtSeconds),
-        ]),
-      )}\n`,
-    );
+  for (const w of summary) {
+    process.stdout.write(`\n${w.workload}\n${table(TABLE_HEADER, [...w.policies.map(tableRow), ...(w.bound ? [minRow(w.bound)] : [])])}\n`);
   }
   step('bench', `${values.out}; report: ${report.html}`);
 });

@@ -108,7 +108,7 @@ ${errors}
 <section class="card">
 <h2>Set-up</h2>
 <dl class="setup">${setup}</dl>${tunables}
-<p class="desc" style="margin-top:12px">Medians over the successful runs. Swap-ins and swap-outs are pages (pswpin, pswpout deltas); “vs kernel” divides by the kernel baseline’s median, “vs MIN” by the swap-ins of Belady’s MIN on the same reference string with the memory the runs had; where the base is 0 the figure itself is shown, not a ratio. The threshold deficit counts the kernel baseline’s locked bystander as free, so that every policy is measured against the same budget.</p>
+<p class="desc" style="margin-top:12px">Medians over the successful runs, with their range (min–max) where the repetitions differ. Swap-ins and swap-outs are pages (pswpin, pswpout deltas); “vs kernel” divides by the kernel baseline’s median, “vs MIN” by the swap-ins of Belady’s MIN on the same reference string with the memory the runs had; where the base is 0 the figure itself is shown, not a ratio. The threshold deficit counts the kernel baseline’s locked bystander as free, so that every policy is measured against the same budget.</p>
 </section>
 ${sections.join('\n')}
 ${failed}

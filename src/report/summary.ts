@@ -1,4 +1,4 @@
-/** Per workload and policy: counts, medians and comparisons (pure). */
+/** Per workload and policy: counts, median/min/max over the repetitions, comparisons (pure). */
 import type { RunRecord } from '../experiment/cell.js';
 import type { WorkloadBound } from '../experiment/bound.js';
 import { RUN_POLICY_NAMES } from '../cli/run.js';
@@ -14,23 +14,39 @@ export type Comparison =
   /** A run made fewer swap-ins than MIN: the bound does not hold for it, which is an error, not a ratio. */
   | { kind: 'below-bound'; value: number; bound: number };
 
+/** A figure over the successful repetitions of one cell. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  /** Repetitions it is taken over. */
+  n: number;
+}
+
 export interface PolicySummary {
   policy: string;
   runs: number;
   ok: number;
   failed: number;
-  /** Medians over the successful runs; null without one. */
-  swapIns: number | null;
-  swapOuts: number | null;
-  wallMs: number | null;
-  signals: number | null;
-  swapOutCalls: number | null;
+  /** Over the successful runs; null without one. */
+  swapIns: Spread | null;
+  swapOuts: Spread | null;
+  wallMs: Spread | null;
+  signals: Spread | null;
+  swapOutCalls: Spread | null;
+  /** Time the swap device was busy (io_ticks), ms. */
+  swapBusyMs: Spread | null;
   /** From each run's plotted free-memory series, against the same budget for every policy (run-metrics.ts). */
-  deficitMiBs: number | null;
-  /** Median swap-ins against the kernel baseline's, and against MIN's. */
+  deficitMiBs: Spread | null;
+  /** The process's peak resident set (null for runs that did not record it). */
+  peakResidentBytes: Spread | null;
+  /** MemFree when the run started, after the guest's reset (fresh-state.ts). */
+  startFreeBytes: Spread | null;
+  /** Median swap-ins against the kernel baseline's median, and against MIN's. */
   swapInsVsKernel: Comparison | null;
   swapInsVsMin: Comparison | null;
-  /** Median runtime against the kernel baseline's. */
+  /** Median swap-outs and runtime against the kernel baseline's medians. */
+  swapOutsVsKernel: Comparison | null;
   wallVsKernel: Comparison | null;
 }
 
@@ -45,10 +61,15 @@ export interface WorkloadSummary {
 }
 
 export function median(values: readonly number[]): number | null {
+  return spread(values)?.median ?? null;
+}
+
+/** Median, min and max of the finite values; null when there is none. */
+export function spread(values: readonly number[]): Spread | null {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return null;
   const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  return { median: v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2, min: v[0]!, max: v[v.length - 1]!, n: v.length };
 }
 
 /** value against base: a ratio, or, when the base is 0, the value itself. */
@@ -65,7 +86,7 @@ export function policyOrder(names: Iterable<string>): string[] {
   return [...known, ...[...set].filter((p) => !known.includes(p)).sort()];
 }
 
-const med = (runs: readonly RunResult[], f: (r: RunResult) => number): number | null => median(runs.map(f));
+const over = (runs: readonly RunResult[], f: (r: RunResult) => number | undefined): Spread | null => spread(runs.map(f).filter((x): x is number => typeof x === 'number'));
 
 export function summarize(data: Pick<ResultsData, 'runs' | 'simulate' | 'meta'>): WorkloadSummary[] {
   const workloads = [...new Set([...(data.meta?.matrix?.workloads ?? []), ...data.runs.map((r) => r.workload)])];
@@ -75,29 +96,36 @@ export function summarize(data: Pick<ResultsData, 'runs' | 'simulate' | 'meta'>)
     const okRuns = runs.filter((r) => r.status === 'ok' && r.result !== null);
     const rows = policyOrder([...(data.meta?.matrix?.policies ?? []), ...runs.map((r) => r.policy)]).map((policy): PolicySummary => {
       const mine = runs.filter((r) => r.policy === policy);
-      const results = okRuns.filter((r) => r.policy === policy).map((r) => r.result!);
+      const oks = okRuns.filter((r) => r.policy === policy);
+      const results = oks.map((r) => r.result!);
       return {
         policy,
         runs: mine.length,
         ok: results.length,
         failed: mine.length - results.length,
-        swapIns: med(results, (r) => r.pswpin),
-        swapOuts: med(results, (r) => r.pswpout),
-        wallMs: med(results, (r) => r.wallMs),
-        signals: med(results, (r) => r.sigballoonCount),
-        swapOutCalls: med(results, (r) => r.swapOutCalls),
-        deficitMiBs: med(results, runDeficitMiBs),
+        swapIns: over(results, (r) => r.pswpin),
+        swapOuts: over(results, (r) => r.pswpout),
+        wallMs: over(results, (r) => r.wallMs),
+        signals: over(results, (r) => r.sigballoonCount),
+        swapOutCalls: over(results, (r) => r.swapOutCalls),
+        swapBusyMs: over(results, (r) => r.swapBusyMs),
+        deficitMiBs: over(results, runDeficitMiBs),
+        peakResidentBytes: over(results, (r) => r.peakResidentBytes),
+        startFreeBytes: spread(oks.flatMap((r) => (r.startState ? [r.startState.memFreeBytes] : []))),
         swapInsVsKernel: null,
         swapInsVsMin: null,
+        swapOutsVsKernel: null,
         wallVsKernel: null,
       };
     });
     const kernel = rows.find((r) => r.policy === 'kernel');
     const errors: string[] = [];
     for (const row of rows) {
-      row.swapInsVsKernel = kernel === undefined ? null : compare(row.swapIns, kernel.swapIns);
-      row.wallVsKernel = kernel === undefined ? null : compare(row.wallMs, kernel.wallMs);
-      row.swapInsVsMin = bound === null ? null : compare(row.swapIns, bound.minSwapIns);
+      const m = (x: Spread | null | undefined): number | null => x?.median ?? null;
+      row.swapInsVsKernel = kernel === undefined ? null : compare(m(row.swapIns), m(kernel.swapIns));
+      row.swapOutsVsKernel = kernel === undefined ? null : compare(m(row.swapOuts), m(kernel.swapOuts));
+      row.wallVsKernel = kernel === undefined ? null : compare(m(row.wallMs), m(kernel.wallMs));
+      row.swapInsVsMin = bound === null ? null : compare(m(row.swapIns), bound.minSwapIns);
       if (bound === null) continue;
       const below = okRuns.filter((r) => r.policy === row.policy && r.result!.pswpin < bound.minSwapIns);
       for (const r of below) {
