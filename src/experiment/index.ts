@@ -10,7 +10,7 @@ import type { SwapDeviceModel } from '../harness/swap-device.js';
 import { readVmState } from '../harness/vm.js';
 import { boundMemory, SIMULATE_FILE_VERSION, SIMULATE_NOTE, simulateBound, type SimulateFile, type WorkloadBound } from './bound.js';
 import { guestCommand, runArgs, SSH_GRACE_SECONDS, targetExecutor, type CellExecutor } from './cell.js';
-import { matrixCells, mergeInputs, planMatrix, readMatrixConfig, type ExperimentMatrix, type MatrixInput } from './matrix.js';
+import { matrixCells, mergeInputs, planMatrix, readMatrixConfig, type Cell, type ExperimentMatrix, type MatrixInput } from './matrix.js';
 import { planScale, readGuestInfo, type GuestInfo, type RunScale } from './preflight.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { runMatrix } from './runner.js';
@@ -48,6 +48,8 @@ export interface ExperimentDeps {
   hostUname?: () => Promise<string>;
   now?: () => number;
   argv?: readonly string[];
+  /** What each run is expected to take (the bench's estimate): the progress line then shows the time left from the start. */
+  expectedRunMs?: (cell: Cell) => number;
 }
 
 export interface ExperimentMeta {
@@ -139,7 +141,7 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
   };
   await writer.writeMeta(meta);
 
-  const progress = new Progress(deps.stderr, cells.length, now);
+  const progress = new Progress(deps.stderr, cells.length, now, deps.expectedRunMs === undefined ? undefined : { cells, expectedMs: deps.expectedRunMs });
   const execute = deps.executor ?? targetExecutor(target, matrix, scale);
   let outcome;
   try {

@@ -170,7 +170,7 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
     expect(files).toEqual({ html: path.join(dir, 'report.html'), markdown: path.join(dir, 'report.md') });
     html = readFileSync(files.html, 'utf8');
     md = readFileSync(files.markdown, 'utf8');
-  });
+  }, 60_000);
 
   it('has a table per workload with every policy and the MIN row', () => {
     expect(html.match(/<table>/g)).toHaveLength(2);
