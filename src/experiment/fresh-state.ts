@@ -48,8 +48,8 @@ export function resetScript(): string {
     `if echo 1 > /proc/sys/vm/compact_memory 2>/dev/null; then echo '${MARK}compacted'; fi`,
     `echo '${MARK}meminfo'`,
     'cat /proc/meminfo',
-    `echo '${MARK}registered'`,
-    'cat /sys/kernel/mm/balloon/registered 2>/dev/null || true',
+    // One registered tgid per line (kernel-patch/README.md); absent without the patch.
+    `if [ -e /sys/kernel/mm/balloon/registered ]; then echo '${MARK}registered'; cat /sys/kernel/mm/balloon/registered; fi`,
   ].join('\n');
 }
 
@@ -73,7 +73,7 @@ export function parseResetOutput(text: string): ResetReading {
     if (v === undefined) throw new Error(`the guest's reset printed no ${k} (output: ${text.trim().slice(0, 200) || 'none'})`);
     return v;
   };
-  const registered = (sections['registered'] ?? []).join('').trim();
+  const registered = sections['registered'];
   return {
     memTotalBytes: need('MemTotal'),
     memFreeBytes: need('MemFree'),
@@ -81,7 +81,7 @@ export function parseResetOutput(text: string): ResetReading {
     cachedBytes: mem['Cached'] ?? 0,
     swapTotalBytes: mem['SwapTotal'] ?? 0,
     swapUsedBytes: (mem['SwapTotal'] ?? 0) - (mem['SwapFree'] ?? 0),
-    balloonRegistered: /^\d+$/.test(registered) ? Number(registered) : null,
+    balloonRegistered: registered === undefined ? null : registered.filter((l) => /^\s*\d+\s*$/.test(l)).length,
     compacted: sections['compacted'] !== undefined,
   };
 }

@@ -9,7 +9,7 @@ const MiB = 2 ** 20;
 const outcome = (o: Partial<ExecOutcome>): ExecOutcome => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false, canceled: false, durationMs: 10, ...o });
 
 /** What the reset script prints in a 2 GiB guest. */
-const resetOutput = (o: { freeMiB: number; swapUsedMiB?: number; registered?: string | null; compacted?: boolean }): string =>
+const resetOutput = (o: { freeMiB: number; swapUsedMiB?: number; registered?: number[] | null; compacted?: boolean }): string =>
   [
     ...(o.compacted === false ? [] : ['@@balloon-reset compacted']),
     '@@balloon-reset meminfo',
@@ -19,8 +19,8 @@ const resetOutput = (o: { freeMiB: number; swapUsedMiB?: number; registered?: st
     `Cached:          ${12 * 1024} kB`,
     `SwapTotal:       ${4096 * 1024} kB`,
     `SwapFree:        ${(4096 - (o.swapUsedMiB ?? 0)) * 1024} kB`,
-    '@@balloon-reset registered',
-    ...(o.registered === null ? [] : [o.registered ?? '0']),
+    // The file lists the registered tgids, one per line; no file, no section.
+    ...(o.registered === null ? [] : ['@@balloon-reset registered', ...(o.registered ?? []).map(String)]),
   ].join('\n');
 
 /** A target that answers the reset with the given outputs in turn, and runs with a result. */
@@ -51,6 +51,7 @@ describe('the guest\'s reset', () => {
     expect(script).toContain('echo 3 > /proc/sys/vm/drop_caches');
     expect(script).toContain('echo 1 > /proc/sys/vm/compact_memory');
     expect(script).toContain('cat /sys/kernel/mm/balloon/registered');
+    expect(script).toMatch(/if \[ -e \/sys\/kernel\/mm\/balloon\/registered \]; then echo '@@balloon-reset registered'/);
     expect(resetCommand({ asRoot: true })).toBe(script);
     expect(resetCommand({ asRoot: false })).toMatch(/^sudo -n sh -c '/);
   });
@@ -72,7 +73,7 @@ describe('the guest\'s reset', () => {
     expect(checkStartState(r({ freeMiB: 1800 }), 1790 * MiB)).toBeNull();
     expect(checkStartState(r({ freeMiB: 1700 }), 1790 * MiB)).toBe('MemFree 1700.0 MiB is below the bound of 1790.0 MiB (the first run\'s MemFree less 20.5 MiB)');
     expect(checkStartState(r({ freeMiB: 1800, swapUsedMiB: 2 }), null)).toBe('2.0 MiB of swap still in use after swapoff/swapon');
-    expect(checkStartState(r({ freeMiB: 1800, registered: '1' }), null)).toBe('1 process(es) still registered with the balloon');
+    expect(checkStartState(r({ freeMiB: 1800, registered: [812, 9120] }), null)).toBe('2 process(es) still registered with the balloon');
   });
 });
 
