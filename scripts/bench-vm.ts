@@ -1,61 +1,91 @@
 /**
- * The policies on the real kernel, side by side from one run: boots a small
- * VM (TCG), runs a fixed, scaled experiment matrix in it (every workload
- * under the kernel baseline, lru-approx and the balloon policy, with a low
- * threshold set at run time), renders its report, and writes
- * results/bench.json with swap-ins, swap-outs and runtime per policy as
- * ratios to the kernel baseline and swap-ins as ratios to Belady's MIN.
+ * The policies on the real kernel, side by side: boots a TCG VM with the swap
+ * device model (ssd by default, docs/swap-device.md), runs a fixed experiment
+ * matrix in it (every workload under the kernel baseline and the agent
+ * policies, at least 3 repetitions, each run from the same state), simulates
+ * MIN with the memory the runs had, renders the report and writes
+ * results/bench.json (schema: docs/bench.md). Says how long it expects to
+ * take before it starts, and shows the time left as it goes.
  *
- *   npx tsx scripts/bench-vm.ts [--workloads course,sweep-hot] [--repetitions 1] [--out results/bench.json]
+ *   npm run bench:vm [-- --quick] [--workloads a,b] [--policies a,b] [--repetitions 3] [--swap-device ssd] [--out results/bench.json]
+ *
+ * --quick is the CI profile: one workload, the kernel baseline and the
+ * balloon policy, in a smaller guest. Exit code 1 when a run failed or beat
+ * MIN.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { table } from '../src/cli/format.js';
+import { planBench } from '../src/experiment/bench-plan.js';
 import { runExperiment } from '../src/experiment/index.js';
+import { expectedRunMs, modelRunMs, type PastRun } from '../src/experiment/estimate.js';
+import { matrixCells } from '../src/experiment/matrix.js';
+import { formatDuration } from '../src/experiment/progress.js';
 import { runCli } from '../src/harness/cli.js';
 import { step } from '../src/harness/log.js';
-import { writeJsonFile } from '../src/harness/vm-state.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
+import { writeJsonFile } from '../src/harness/vm-state.js';
 import { vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
-import { table } from '../src/cli/format.js';
+import { buildBenchRecord, checkBenchRecord, parseBenchRecord, sameSetupRuns, type BenchSetup } from '../src/report/bench-record.js';
+import { minRow, TABLE_HEADER, tableRow } from '../src/report/format.js';
 import { writeReport } from '../src/report/index.js';
 import { loadResults } from '../src/report/load.js';
 import { summarize } from '../src/report/summary.js';
 
-const { values } = parseArgs({
-  options: {
-    workloads: { type: 'string', default: 'course,sweep-hot' },
-    policies: { type: 'string', default: 'kernel,lru-approx,balloon' },
-    repetitions: { type: 'string', default: '1' },
-    memory: { type: 'string', default: '768' },
-    size: { type: 'string', default: '576M' },
-    threshold: { type: 'string', default: '160M' },
-    out: { type: 'string', default: path.join('results', 'bench.json') },
-  },
-});
-
+/** Booting the guest to ssh under TCG, and MIN's simulation with the report, on these machines. */
+const BOOT_MS = 30_000;
+const FINISH_MS = 30_000;
 const instance = 'bench';
 
+/** The runs of an earlier bench.json with the same set-up (none when it is missing or of another version). */
+async function pastRuns(file: string, setup: BenchSetup): Promise<PastRun[]> {
+  try {
+    return sameSetupRuns(parseBenchRecord(await readFile(file, 'utf8'), file), setup);
+  } catch {
+    return [];
+  }
+}
+
 await runCli('bench', async () => {
+  const t0 = Date.now();
+  const { mode, matrix, memoryMiB, swapMiB, swapDevice, out } = planBench(process.argv.slice(2));
+
   const { kernel } = await prepareVmArtefacts(process.env.BALLOON_KERNEL_SOURCE);
 
+  // What it will take, before anything starts.
+  const cells = matrixCells(matrix);
+  const sizeBytes = matrix.sizeBytes!;
+  const past = await pastRuns(out, { mode, matrix, memoryMiB, swapDevice });
+  const plan = expectedRunMs(cells, past, (c) => modelRunMs(c.workload, matrix, sizeBytes, swapDevice.throttle));
+  const expectedMs = BOOT_MS + cells.reduce((a, c) => a + plan.expectedMs(c), 0) + FINISH_MS;
+  step(
+    'bench',
+    `${mode}: ${cells.length} runs (${matrix.workloads.join(', ')} × ${matrix.policies.join(', ')} × ${matrix.repetitions}) in a ${memoryMiB} MiB TCG guest, ` +
+      `swap device ${swapDevice.description}`,
+  );
+  step(
+    'bench',
+    `expected duration: about ${formatDuration(expectedMs)} (${plan.source === 'earlier-bench' ? `from the runs of ${out}` : 'rough model of a TCG run; refined as runs end'}); progress and time left below`,
+  );
+
   await vmDown(instance);
-  const vm = await vmUp({ ...vmDefaults, instance, memoryMiB: Number(values.memory), swapMiB: 2048 });
+  const vm = await vmUp({ ...vmDefaults, instance, memoryMiB, swapMiB, swapDevice: { device: swapDevice.device } });
   let dir: string | null;
   try {
     const outcome = await runExperiment(
       {
         matrix: {
-          workloads: values.workloads.split(','),
-          policies: values.policies.split(','),
-          repetitions: values.repetitions,
-          size: values.size,
-          threshold: values.threshold,
-          passes: '2',
+          workloads: matrix.workloads,
+          policies: matrix.policies,
+          repetitions: matrix.repetitions,
+          size: sizeBytes,
+          ...(matrix.thresholdBytes !== null ? { threshold: matrix.thresholdBytes } : {}),
+          ...(matrix.passes !== null ? { passes: matrix.passes } : {}),
         },
         target: `vm:${instance}`,
         out: path.join('results', 'bench-runs'),
       },
-      { stderr: process.stderr, argv: process.argv.slice(1) },
+      { stderr: process.stderr, argv: process.argv.slice(1), expectedRunMs: plan.expectedMs },
     );
     dir = outcome.dir;
   } finally {
@@ -63,53 +93,35 @@ await runCli('bench', async () => {
   }
   if (dir === null) throw new Error('bench: the experiment wrote no results');
 
-  const summary = summarize(await loadResults(dir));
+  const data = await loadResults(dir);
+  const summary = summarize(data);
   const report = await writeReport(dir);
-  const bench = {
-    generatedAt: new Date().toISOString(),
-    guest: { memoryMiB: vm.memoryMiB, cpus: vm.cpus, accel: vm.accel, kernel: kernel.artefact.release },
-    matrix: { ...values },
+  const record = buildBenchRecord({
+    generatedAt: new Date(),
+    mode,
+    durationSeconds: (Date.now() - t0) / 1000,
+    expected: { seconds: expectedMs / 1000, source: plan.source },
+    guest: { memoryMiB: vm.memoryMiB, cpus: vm.cpus, accel: vm.accel, swapMiB: vm.swapMiB, kernel: kernel.artefact.release ?? null },
+    swapDevice: vm.swapDevice ?? null,
+    matrix: data.meta?.matrix ?? matrix,
     results: dir,
-    report: report.html,
-    workloads: summary.map((w) => ({
-      workload: w.workload,
-      minSwapIns: w.bound?.minSwapIns ?? null,
-      policies: w.policies.map((p) => ({
-        policy: p.policy,
-        ok: p.ok,
-        failed: p.failed,
-        swapIns: p.swapIns,
-        swapOuts: p.swapOuts,
-        wallMs: p.wallMs,
-        signals: p.signals,
-        swapOutCalls: p.swapOutCalls,
-        swapInsVsKernel: p.swapInsVsKernel,
-        swapInsVsMin: p.swapInsVsMin,
-        wallVsKernel: p.wallVsKernel,
-      })),
-    })),
-  };
-  await writeJsonFile(values.out, bench);
-  const r = (x: number | null): string => (x === null ? '–' : `${x.toFixed(2)}×`);
-  for (const w of bench.workloads) {
-    process.stdout.write(`\n${w.workload} (MIN: ${w.minSwapIns ?? '?'} swap-ins)\n`);
-    process.stdout.write(
-      `${table(
-        ['policy', 'ok', 'swap-ins', 'swap-outs', 'wall s', 'signals', 'calls', 'swap-ins/kernel', 'swap-ins/MIN', 'wall/kernel'],
-        w.policies.map((p) => [
-          p.policy,
-          `${p.ok}/${p.ok + p.failed}`,
-          p.swapIns ?? '–',
-          p.swapOuts ?? '–',
-          p.wallMs === null ? '–' : (p.wallMs / 1000).toFixed(1),
-          p.signals ?? '–',
-          p.swapOutCalls ?? '–',
-          r(p.swapInsVsKernel),
-          r(p.swapInsVsMin),
-          r(p.wallVsKernel),
-        ]),
-      )}\n`,
-    );
+    report: { html: report.html, markdown: report.markdown },
+    summary,
+    runs: data.runs,
+  });
+  const problems = checkBenchRecord(record);
+  if (problems.length > 0) throw new Error(`bench: the record does not match its own schema: ${problems.join('; ')}`);
+  await writeJsonFile(out, record);
+
+  for (const w of summary) {
+    process.stdout.write(`\n${w.workload}\n${table(TABLE_HEADER, [...w.policies.map(tableRow), ...(w.bound ? [minRow(w.bound)] : [])])}\n`);
+    for (const e of w.errors) process.stdout.write(`ERROR ${e}\n`);
   }
-  step('bench', `${values.out}; report: ${report.html}`);
+  const failed = data.runs.filter((r) => r.status !== 'ok').length;
+  const errors = summary.reduce((a, w) => a + w.errors.length, 0);
+  step('bench', `done in ${formatDuration(record.durationSeconds * 1000)} (expected ${formatDuration(expectedMs)}); ${out}; report: ${report.html}`);
+  if (failed > 0 || errors > 0) {
+    step('bench', `${failed} failed run${failed === 1 ? '' : 's'}, ${errors} run${errors === 1 ? '' : 's'} below MIN: see the report`);
+    process.exitCode = 1;
+  }
 });

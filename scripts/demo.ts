@@ -1,10 +1,11 @@
 #!/usr/bin/env -S npx tsx
 /**
  * npm run demo: the main job, end to end. Builds the kernel and the image
- * (cached), boots the VM, looks around over ssh, then runs one workload under
- * memory pressure twice in the guest, once under the balloon agent's best
- * policy and once under the kernel's own swapping (with the same memory
- * budget), prints the comparison and shuts down.
+ * (cached), boots the VM (swap on the ssd device model), looks around over
+ * ssh, then runs one workload under memory pressure twice in the guest, each
+ * from the same state, once under the balloon agent's best policy and once
+ * under the kernel's own swapping (with the same memory budget), prints the
+ * comparison and shuts down.
  */
 import path from 'node:path';
 import { Command } from 'commander';
@@ -17,6 +18,7 @@ import type { RunResult } from '../src/cli/run.js';
 import { table } from '../src/cli/format.js';
 import { HarnessError } from '../src/harness/errors.js';
 import { sshExec, sshRun, vmDown, vmUp, type VmState } from '../src/harness/vm.js';
+import { FreshState, type StartState } from '../src/experiment/fresh-state.js';
 
 const program = addVmOptions(
   new Command('demo')
@@ -27,7 +29,8 @@ const program = addVmOptions(
     .option('--passes <n>', 'passes (balloon run --passes)', '2')
     .option('--threshold <size>', 'balloon threshold; the kernel baseline gets as much memory locked away', '256M')
     .option('--no-compare', 'only the smoke check'),
-  { memoryMiB: 1024 },
+  // Swap I/O at an SSD's cost (docs/swap-device.md): the comparison is about saving it.
+  { memoryMiB: 1024, swapDevice: 'ssd' },
 );
 
 interface DemoOptions {
@@ -49,12 +52,32 @@ async function balloonRun(vm: VmState, policy: string, o: DemoOptions): Promise<
   return JSON.parse(result.stdout) as RunResult;
 }
 
-function comparison(runs: RunResult[]): string {
+/** The guest as the fresh-state reset sees it: commands over ssh, as root. */
+function guestOf(vm: VmState): ConstructorParameters<typeof FreshState>[0] {
+  return {
+    asRoot: true,
+    exec: async (command) => {
+      const t0 = performance.now();
+      const r = await sshExec(vm, [command], { timeoutSeconds: 600 });
+      return { ...r, timedOut: false, canceled: false, durationMs: performance.now() - t0 };
+    },
+  };
+}
+
+/** Both runs start from the same state (docs/bench.md): the guest is reset and checked before each. */
+async function measuredRun(vm: VmState, fresh: FreshState, policy: string, o: DemoOptions): Promise<RunResult & { startState: StartState }> {
+  const start = await fresh.prepare();
+  if ('error' in start) throw new HarnessError(`demo: before the ${policy} run, ${start.error}.`, 'See docs/bench.md, "Fresh state per run".');
+  return { ...(await balloonRun(vm, policy, o)), startState: start.state };
+}
+
+function comparison(runs: (RunResult & { startState: StartState })[]): string {
   const s = (ms: number): string => (ms / 1000).toFixed(1);
   return table(
-    ['policy', 'wall s', 'CPU s', 'swap-ins', 'swap-outs', 'swap busy s', 'deficit MiB·s', 'SIGBALLOON', 'swap-out calls', 'data'],
+    ['policy', 'start free MiB', 'wall s', 'CPU s', 'swap-ins', 'swap-outs', 'swap busy s', 'deficit MiB·s', 'SIGBALLOON', 'swap-out calls', 'data'],
     runs.map((r) => [
       r.policy,
+      (r.startState.memFreeBytes / 2 ** 20).toFixed(0),
       s(r.wallMs),
       s(r.cpu.totalMs),
       r.pswpin,
@@ -89,17 +112,18 @@ await runCli('demo', async () => {
   await vmDown(instance);
   const vm = await vmUp(toVmOptions(instance, opts));
   try {
-    step('demo', `VM ready in ${vm.bootSeconds.toFixed(1)} s (${vm.accel}); what the guest reports:`);
+    step('demo', `VM ready in ${vm.bootSeconds.toFixed(1)} s (${vm.accel}, swap device ${vm.swapDevice?.description ?? 'none'}); what the guest reports:`);
     const width = Math.max(...smoke.map(([label]) => label.length));
     for (const [label, command] of smoke) {
       const value = (await sshRun(vm, command)).trim().replace(/\n/g, '; ');
       process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`);
     }
     if (opts.compare) {
-      const runs = [await balloonRun(vm, 'balloon', opts), await balloonRun(vm, 'kernel', opts)];
+      const fresh = new FreshState(guestOf(vm));
+      const runs = [await measuredRun(vm, fresh, 'balloon', opts), await measuredRun(vm, fresh, 'kernel', opts)];
       const out = path.join('results', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-      await writeJsonFile(out, runs);
-      process.stdout.write(`\n${opts.workload}, ${opts.size}, ${opts.passes} passes, threshold ${opts.threshold}, guest ${vm.memoryMiB} MiB:\n${comparison(runs)}\n`);
+      await writeJsonFile(out, { swapDevice: vm.swapDevice ?? null, runs });
+      process.stdout.write(`\n${opts.workload}, ${opts.size}, ${opts.passes} passes, threshold ${opts.threshold}, guest ${vm.memoryMiB} MiB, swap device ${vm.swapDevice?.device ?? 'none'}:\n${comparison(runs)}\n`);
       step('demo', `both runs' full results: ${out}`);
     }
   } finally {

@@ -164,7 +164,10 @@ export interface RunResult {
   vmstat: Record<string, number>;
   swapDevices: SwapDevice[];
   swapBusyMs: number;
+  /** Against the same budget for every policy: MemFree plus the bystander's held bytes (src/metrics/deficit.ts). */
   thresholdDeficitMiBs: number;
+  /** This process's peak resident set (getrusage ru_maxrss): the memory the workload had at most; MIN is simulated with it. */
+  peakResidentBytes: number;
   freeMemory: { intervalMs: number; samples: number; minFreeBytes: number | null; series: FreeMemorySample[] };
   sigballoonCount: number;
   swapOutCalls: number;
@@ -365,7 +368,8 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       vmstat: delta.vmstat,
       swapDevices: delta.swapDevices,
       swapBusyMs: delta.swapBusyMs,
-      thresholdDeficitMiBs: sampler.deficitMiBs(thresholdBytes),
+      thresholdDeficitMiBs: sampler.deficitMiBs(thresholdBytes, bystander?.bytes ?? 0),
+      peakResidentBytes: process.resourceUsage().maxRSS * 1024,
       freeMemory: { intervalMs: sampler.intervalMs, samples: sampler.series.length, minFreeBytes: sampler.minFreeBytes(), series: sampler.series },
       // Every balloon run has a controller (its region is the addon's), which counts the signals.
       sigballoonCount: stats?.signalsReceived ?? 0,

@@ -55,7 +55,7 @@ export function addVmCommands(program: Command, io: { out: (s: string) => void }
       else {
         io.out(
           `${o.instance}: running, pid ${state.pid}, ssh 127.0.0.1:${state.port}, ${state.accel}, ${state.memoryMiB} MiB, ${state.cpus} CPUs, ` +
-            `kernel ${state.kernelRelease ?? state.kernel}, up since ${state.startedAt}\n`,
+            `kernel ${state.kernelRelease ?? state.kernel}, swap device ${state.swapDevice?.description ?? 'none'}, up since ${state.startedAt}\n`,
         );
       }
     });

@@ -3,13 +3,15 @@ import type { RunResult } from '../cli/run.js';
 import type { Cell, ExperimentMatrix } from './matrix.js';
 import type { RunScale } from './preflight.js';
 import { shQuote, tail } from '../harness/exec.js';
+import { FreshState, type StartState } from './fresh-state.js';
 import type { ExecOptions, ExecOutcome, Target } from './target.js';
 
 /** Grace after the guest's own `timeout` before ssh itself is stopped. */
 export const SSH_GRACE_SECONDS = 30;
 
 export type RunStatus = 'ok' | 'failed';
-export type FailureKind = 'crash' | 'timeout' | 'bad-output' | 'integrity' | 'interrupted';
+/** start-state: the guest could not be brought back to the common starting state, so the run did not start. */
+export type FailureKind = 'crash' | 'timeout' | 'bad-output' | 'integrity' | 'interrupted' | 'start-state';
 
 /** Everything known about one run; runs.json holds one per cell. */
 export interface RunRecord {
@@ -27,11 +29,20 @@ export interface RunRecord {
   command: string;
   /** Last lines of the run's stderr (its log), kept for every run. */
   stderrTail: string;
+  /** The guest's state when the run started (fresh-state.ts); null when unknown (an injected executor, old results). */
+  startState: StartState | null;
   result: RunResult | null;
 }
 
+/** What came back from a cell: the command's end, and the state the guest was brought to first. */
+export interface CellOutcome extends ExecOutcome {
+  startState?: StartState;
+  /** Why the guest was not brought to the starting state (the run did not start). */
+  startStateError?: string;
+}
+
 /** Runs one cell; tests inject a fake. */
-export type CellExecutor = (cell: Cell, options: Required<ExecOptions>) => Promise<ExecOutcome>;
+export type CellExecutor = (cell: Cell, options: Required<ExecOptions>) => Promise<CellOutcome>;
 
 /** The `balloon run` arguments of a cell (sizes fixed at preflight). */
 export function runArgs(cell: Cell, matrix: ExperimentMatrix, scale: RunScale): string[] {
@@ -43,22 +54,24 @@ export function runArgs(cell: Cell, matrix: ExperimentMatrix, scale: RunScale): 
   return args;
 }
 
-/** Drops clean page cache before each run, so that every run starts from the same cache state. */
-export const DROP_CACHES = 'sync; echo 3 > /proc/sys/vm/drop_caches';
-
 /**
- * The guest command: the page cache is dropped first (runs follow one another
- * in one guest), and the run is bounded by the guest's own `timeout`, so that
- * it ends even when the ssh connection is gone (Ctrl-C on the host).
+ * The guest command, bounded by the guest's own `timeout`, so that it ends
+ * even when the ssh connection is gone (Ctrl-C on the host). The guest is
+ * reset before it, by a command of its own (fresh-state.ts).
  */
 export function guestCommand(target: Pick<Target, 'guestDir' | 'asRoot'>, args: readonly string[], timeoutSeconds: number): string {
   const sudo = target.asRoot ? '' : 'sudo -n ';
-  const drop = target.asRoot ? `${DROP_CACHES};` : `sudo -n sh -c ${shQuote(DROP_CACHES)};`;
-  return `${drop} cd ${shQuote(target.guestDir)} && exec ${sudo}timeout --kill-after=10 ${timeoutSeconds} node bin/balloon.js ${args.map(shQuote).join(' ')}`;
+  return `cd ${shQuote(target.guestDir)} && exec ${sudo}timeout --kill-after=10 ${timeoutSeconds} node bin/balloon.js ${args.map(shQuote).join(' ')}`;
 }
 
-export function targetExecutor(target: Target, matrix: ExperimentMatrix, scale: RunScale): CellExecutor {
-  return (cell, options) => target.exec(guestCommand(target, runArgs(cell, matrix, scale), matrix.timeoutSeconds), options);
+/** Each cell: the guest brought to the common starting state, then `balloon run`. */
+export function targetExecutor(target: Target, matrix: ExperimentMatrix, scale: RunScale, fresh: FreshState = new FreshState(target)): CellExecutor {
+  return async (cell, options) => {
+    const start = await fresh.prepare(options);
+    if ('error' in start) return { exitCode: null, stdout: '', stderr: '', timedOut: false, canceled: options.signal.aborted, durationMs: 0, startStateError: start.error };
+    const outcome = await target.exec(guestCommand(target, runArgs(cell, matrix, scale), matrix.timeoutSeconds), options);
+    return { ...outcome, startState: start.state };
+  };
 }
 
 export function tailLines(text: string, lines = 20, maxChars = 4000): string {
@@ -84,7 +97,7 @@ export function parseRunOutput(stdout: string): RunResult | null {
 }
 
 /** Classifies what came back from a cell into a run record. */
-export function recordRun(cell: Cell, command: string, startedAt: Date, outcome: ExecOutcome, interrupted: boolean): RunRecord {
+export function recordRun(cell: Cell, command: string, startedAt: Date, outcome: CellOutcome, interrupted: boolean): RunRecord {
   const base = {
     index: cell.index,
     workload: cell.workload,
@@ -95,10 +108,12 @@ export function recordRun(cell: Cell, command: string, startedAt: Date, outcome:
     durationMs: Math.round(outcome.durationMs),
     command,
     stderrTail: tailLines(outcome.stderr),
+    startState: outcome.startState ?? null,
   };
   const failed = (failure: FailureKind, error: string, result: RunResult | null = null): RunRecord => ({ ...base, status: 'failed', failure, error, result });
   const lastErr = outcome.stderr.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
   if (interrupted || outcome.canceled) return failed('interrupted', 'interrupted (SIGINT)');
+  if (outcome.startStateError !== undefined) return failed('start-state', outcome.startStateError);
   // 124/137: the guest's `timeout` stopped the run (137: with SIGKILL after the grace).
   if (outcome.timedOut || outcome.exitCode === 124 || outcome.exitCode === 137) return failed('timeout', `timed out after ${Math.round(outcome.durationMs / 1000)} s`);
   const result = parseRunOutput(outcome.stdout);

@@ -1,14 +1,16 @@
 /**
  * `balloon experiment`: plan the matrix, reach the target, check the sizes
- * against the guest, simulate the MIN bound, run every cell over ssh and
- * write results/<timestamp>/ as it goes.
+ * against the guest, run every cell over ssh and write results/<timestamp>/
+ * as it goes, then simulate the MIN bound with the memory the runs had.
  */
 import { access } from 'node:fs/promises';
 import { execa } from 'execa';
 import { UsageError } from '../cli/errors.js';
-import { simulateBound, type SimulateFile, type WorkloadBound } from './bound.js';
+import type { SwapDeviceModel } from '../harness/swap-device.js';
+import { readVmState } from '../harness/vm.js';
+import { boundMemory, SIMULATE_FILE_VERSION, SIMULATE_NOTE, simulateBound, type SimulateFile, type WorkloadBound } from './bound.js';
 import { guestCommand, runArgs, SSH_GRACE_SECONDS, targetExecutor, type CellExecutor } from './cell.js';
-import { matrixCells, mergeInputs, planMatrix, readMatrixConfig, type ExperimentMatrix, type MatrixInput } from './matrix.js';
+import { matrixCells, mergeInputs, planMatrix, readMatrixConfig, type Cell, type ExperimentMatrix, type MatrixInput } from './matrix.js';
 import { planScale, readGuestInfo, type GuestInfo, type RunScale } from './preflight.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { runMatrix } from './runner.js';
@@ -46,6 +48,8 @@ export interface ExperimentDeps {
   hostUname?: () => Promise<string>;
   now?: () => number;
   argv?: readonly string[];
+  /** What each run is expected to take (the bench's estimate): the progress line then shows the time left from the start. */
+  expectedRunMs?: (cell: Cell) => number;
 }
 
 export interface ExperimentMeta {
@@ -56,6 +60,8 @@ export interface ExperimentMeta {
   host: { uname: string; node: string };
   target: { label: string; spec: TargetSpec; guestDir: string };
   guest: GuestInfo;
+  /** The harness VM's swap device model (docs/swap-device.md); null for other targets, where it is unknown. */
+  swapDevice: SwapDeviceModel | null;
   matrix: ExperimentMatrix;
   scale: RunScale;
   cells: number;
@@ -126,6 +132,7 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
     host: { uname: await (deps.hostUname ?? defaultHostUname)(), node: process.version },
     target: { label: target.label, spec, guestDir: target.guestDir },
     guest,
+    swapDevice: spec.kind === 'vm' ? ((await readVmState(spec.instance))?.swapDevice ?? null) : null,
     matrix,
     scale,
     cells: cells.length,
@@ -134,22 +141,7 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
   };
   await writer.writeMeta(meta);
 
-  if (o.simulate !== false) {
-    const bounds: WorkloadBound[] = [];
-    for (const w of matrix.workloads) {
-      if (signal.aborted) break;
-      note(`simulating ${w} (${scale.pages} pages in ${scale.simulatedMemoryPages} pages of memory) for the MIN bound`);
-      bounds.push(simulateBound(w, matrix, scale, o.simulatePolicies === true));
-      const file: SimulateFile = {
-        memoryPages: scale.simulatedMemoryPages,
-        note: 'reference strings replayed on the host; memory = guest MemAvailable - threshold; swap-ins are pages read back from swap',
-        workloads: bounds,
-      };
-      await writer.writeSimulate(file);
-    }
-  }
-
-  const progress = new Progress(deps.stderr, cells.length, now);
+  const progress = new Progress(deps.stderr, cells.length, now, deps.expectedRunMs === undefined ? undefined : { cells, expectedMs: deps.expectedRunMs });
   const execute = deps.executor ?? targetExecutor(target, matrix, scale);
   let outcome;
   try {
@@ -172,6 +164,19 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
     });
   } finally {
     progress.stop();
+  }
+  // MIN after the runs: with the memory they had (bound.ts), so that it bounds every one of them.
+  // An interrupted matrix gets its bound too, from the runs it has.
+  if (o.simulate !== false) {
+    const bounds: WorkloadBound[] = [];
+    for (const w of matrix.workloads) {
+      const memory = boundMemory(outcome.records, w, scale);
+      const why = memory.source === 'peak-resident' ? 'the largest peak resident set of its runs' : 'the planned budget: no successful run measured its resident set';
+      note(`simulating ${w} (${scale.pages} pages in ${memory.memoryPages} pages of memory, ${why}) for the MIN bound`);
+      bounds.push(simulateBound(w, matrix, scale, memory, o.simulatePolicies === true));
+      const file: SimulateFile = { version: SIMULATE_FILE_VERSION, note: SIMULATE_NOTE, workloads: bounds };
+      await writer.writeSimulate(file);
+    }
   }
   meta.status = outcome.interrupted ? 'interrupted' : 'complete';
   meta.endedAt = new Date(now()).toISOString();

@@ -3,9 +3,8 @@
  * not a result is recorded as a failed run and the matrix goes on; an abort
  * (SIGINT) stops it after recording the run in progress as interrupted.
  */
-import { recordRun, type CellExecutor, type RunRecord } from './cell.js';
+import { recordRun, type CellExecutor, type CellOutcome, type RunRecord } from './cell.js';
 import type { Cell } from './matrix.js';
-import type { ExecOutcome } from './target.js';
 
 export interface RunnerHooks {
   start?(cell: Cell): void;
@@ -51,10 +50,10 @@ export async function runMatrix(o: RunMatrixOptions): Promise<MatrixOutcome> {
       cellAbort.abort(new Error('run timed out'));
     }, o.timeoutMs + (o.graceMs ?? 0));
     // If the executor does not settle once its signal fired, the runner stops waiting for it.
-    const abandoned = new Promise<ExecOutcome>((resolve) => {
+    const abandoned = new Promise<CellOutcome>((resolve) => {
       cellAbort.signal.addEventListener('abort', () => resolve({ exitCode: null, stdout: '', stderr: '', timedOut, canceled: !timedOut, durationMs: now() - startedAt }), { once: true });
     });
-    let outcome: ExecOutcome;
+    let outcome: CellOutcome;
     try {
       outcome = await Promise.race([o.execute(cell, { timeoutMs: o.timeoutMs, signal: cellAbort.signal }), abandoned]);
     } catch (err) {

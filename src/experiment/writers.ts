@@ -53,6 +53,10 @@ export const CSV_COLUMNS: Column[] = [
   ['pages_freed', (r) => r.result?.pagesFreed],
   ['answers', (r) => r.result?.answers.length],
   ['integrity_ok', (r) => r.result?.integrity.ok],
+  ['peak_resident_bytes', (r) => r.result?.peakResidentBytes],
+  ['start_mem_free_bytes', (r) => r.startState?.memFreeBytes],
+  ['start_swap_used_bytes', (r) => r.startState?.swapUsedBytes],
+  ['start_resets', (r) => r.startState?.attempts],
   ['error', (r) => r.error],
 ];
 

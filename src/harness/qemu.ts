@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { HarnessError } from './errors.js';
+import { throttleDriveOptions, type SwapDeviceRates } from './swap-device.js';
 
 export type Accelerator = 'tcg' | 'kvm';
 
@@ -22,6 +23,8 @@ export interface QemuOptions {
   share?: string;
   /** TCG with one host thread for all vCPUs (default, see below) or one per vCPU. */
   tcgThreads?: 'single' | 'multi';
+  /** Throttling of the swap drive (the swap device model); none when absent. */
+  swapThrottle?: SwapDeviceRates;
 }
 
 /** The 9p tag the guest's init looks for. */
@@ -65,7 +68,9 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-kernel', o.kernel,
     '-append', append,
     '-drive', `file=${o.rootDisk},if=virtio,format=qcow2,cache=unsafe`,
-    '-drive', `file=${o.swapDisk},if=virtio,format=raw,cache=unsafe`,
+    // The swap disk lives in the host's page cache (cache=unsafe); what a swap I/O costs is
+    // set by the throttle alone (src/harness/swap-device.ts), not by the host's own disk.
+    '-drive', [`file=${o.swapDisk}`, 'if=virtio', 'format=raw', 'cache=unsafe', ...(o.swapThrottle ? throttleDriveOptions(o.swapThrottle) : [])].join(','),
     // restrict=on: the guest reaches nothing, neither the host nor any network; the forward still works.
     '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
     '-device', 'virtio-net-pci,netdev=net0,romfile=',

@@ -1,5 +1,6 @@
 /** What vm:up takes, and its defaults (apart from vm.ts, so that parsing options loads no QEMU code). */
 import type { Accelerator } from './qemu.js';
+import type { SwapDeviceRequest } from './swap-device.js';
 
 export interface VmOptions {
   /** Instance name: the interactive VM is `vm`; tests use their own. */
@@ -7,6 +8,8 @@ export interface VmOptions {
   memoryMiB: number;
   cpus: number;
   swapMiB: number;
+  /** The swap disk's cost model (src/harness/swap-device.ts). */
+  swapDevice: SwapDeviceRequest;
   accel: Accelerator;
   /** Fixed ssh port on 127.0.0.1; a free one is chosen when undefined. */
   port?: number;
@@ -25,6 +28,8 @@ export const vmDefaults: Omit<VmOptions, 'instance'> = {
   memoryMiB: 2048,
   cpus: 2,
   swapMiB: 4096,
+  // Unthrottled, as before the device model: interactive use and the e2e tests stay fast.
+  swapDevice: { device: 'none' },
   accel: 'tcg',
   readyTimeoutSeconds: 180,
   shareProject: true,

@@ -12,6 +12,7 @@ import type { VmOptions } from './vm-options.js';
 import { sshArgs, type LoopbackSshDestination } from './ssh.js';
 import { checkoutId, projectRoot } from './paths.js';
 import { assertPortFree, freePort, qemuArgs, type Accelerator } from './qemu.js';
+import { resolveSwapDevice, type SwapDeviceModel, type SwapDeviceRequest } from './swap-device.js';
 import { guestFilesHash, type ImageArtefact } from './vm-image.js';
 import { ensureSshKey, imageStateFile, instanceDir, kernelStateFile, readRecord } from './vm-state.js';
 
@@ -33,6 +34,8 @@ export interface VmState {
   memoryMiB: number;
   cpus: number;
   swapMiB: number;
+  /** Absent in the state of a VM booted before the swap device model. */
+  swapDevice?: SwapDeviceModel;
   accel: Accelerator;
   consoleLog: string;
   qmpSocket: string;
@@ -94,6 +97,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
   ]);
   if (!Number.isInteger(options.cpus) || options.cpus < 1 || options.cpus > 64) throw new RangeError(`--cpus must be 1..64, got ${options.cpus}`);
   if (options.memoryMiB < 256) throw new RangeError(`--memory must be at least 256M, got ${options.memoryMiB}M`);
+  const swapDevice = resolveSwapDevice(options.swapDevice, options.accel);
   const name = vmName(options.instance);
   const previous = await readVmState(options.instance);
   if (previous && (await isOurQemu(previous.pid, name))) {
@@ -136,6 +140,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
         ...(options.extraKernelArgs ? { extraKernelArgs: options.extraKernelArgs } : {}),
         ...(options.shareProject ? { share: projectRoot } : {}),
         ...(options.tcgThreads ? { tcgThreads: options.tcgThreads } : {}),
+        swapThrottle: swapDevice.throttle,
       }),
       { reject: false, all: true },
     );
@@ -164,6 +169,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
     swapMiB: options.swapMiB,
+    swapDevice,
     accel: options.accel,
     consoleLog: files.consoleLog,
     qmpSocket: files.qmpSocket,
@@ -173,6 +179,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
   await writeFile(stateFile(options.instance), `${JSON.stringify(state, null, 2)}\n`);
   await writeFile(files.knownHosts, `[127.0.0.1]:${port} ${image.hostKey}\n`);
   step('vm:up', `QEMU pid ${pid} (${options.accel}, ${options.memoryMiB} MiB, ${options.cpus} CPUs), ssh on 127.0.0.1:${port}; waiting for the guest`);
+  step('vm:up', `swap device ${swapDevice.description}`);
 
   try {
     await waitForReadiness(state, options.readyTimeoutSeconds);

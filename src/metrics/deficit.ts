@@ -1,6 +1,20 @@
 /**
- * Free memory over time and the "threshold deficit": how far free memory
- * stayed below the balloon threshold, integrated over time (MiB·s).
+ * Free memory over time and the "threshold deficit": how far the memory free
+ * for the workload's budget stayed below the balloon threshold, integrated
+ * over time (MiB·s).
+ *
+ * Both policies get the same budget: MemTotal less the threshold. A balloon
+ * run keeps that reserve as free memory (the kernel signals the agent when
+ * MemFree drops below the threshold); a kernel-baseline run has it taken by
+ * the bystander, which holds the threshold's worth of memory locked for the
+ * whole run. So the memory left in reserve is MemFree plus what is held for
+ * the budget: budgetFree(t) = MemFree(t) + held, with held = the bystander's
+ * bytes in a kernel baseline and 0 in an agent run. The deficit is
+ * ∫ max(0, threshold − budgetFree(t)) dt: the memory-time a run took beyond
+ * its budget. A kernel baseline cannot take the locked memory, so its deficit
+ * is 0 (unless it ran without a bystander, and so with more memory); an agent
+ * run's is what it let MemFree fall under the threshold. docs/bench.md has
+ * the reasoning.
  */
 
 export interface FreeMemorySample {
@@ -12,21 +26,31 @@ export interface FreeMemorySample {
 const MiB = 1024 * 1024;
 
 /**
- * ∫ max(0, threshold − free(t)) dt in MiB·s, with free(t) linear between
- * samples (the trapezoidal rule). Where the deficit crosses zero inside an
- * interval, only the part below the threshold is counted (the crossing point
- * is interpolated), so an interval that ends above the threshold contributes
- * the triangle under it, not a trapezoid down to a clipped zero.
+ * The series the deficit is measured on: MemFree plus the memory held for
+ * the budget (the kernel baseline's bystander), sample by sample. The report
+ * plots exactly this.
  */
-export function thresholdDeficitMiBs(series: readonly FreeMemorySample[], thresholdBytes: number): number {
+export function budgetFreeSeries(series: readonly FreeMemorySample[], heldBytes = 0): FreeMemorySample[] {
+  return heldBytes === 0 ? [...series] : series.map((s) => ({ tMs: s.tMs, freeBytes: s.freeBytes + heldBytes }));
+}
+
+/**
+ * ∫ max(0, threshold − (free(t) + held)) dt in MiB·s, with free(t) linear
+ * between samples (the trapezoidal rule). Where the deficit crosses zero
+ * inside an interval, only the part below the threshold is counted (the
+ * crossing point is interpolated), so an interval that ends above the
+ * threshold contributes the triangle under it, not a trapezoid down to a
+ * clipped zero.
+ */
+export function thresholdDeficitMiBs(series: readonly FreeMemorySample[], thresholdBytes: number, heldBytes = 0): number {
   let total = 0; // MiB·ms
   for (let i = 1; i < series.length; i++) {
     const a = series[i - 1]!;
     const b = series[i]!;
     const dt = b.tMs - a.tMs;
     if (!(dt > 0)) continue;
-    const da = (thresholdBytes - a.freeBytes) / MiB;
-    const db = (thresholdBytes - b.freeBytes) / MiB;
+    const da = (thresholdBytes - a.freeBytes - heldBytes) / MiB;
+    const db = (thresholdBytes - b.freeBytes - heldBytes) / MiB;
     if (da >= 0 && db >= 0) total += ((da + db) / 2) * dt;
     else if (da > 0) total += (da / 2) * dt * (da / (da - db));
     else if (db > 0) total += (db / 2) * dt * (db / (db - da));
@@ -86,8 +110,9 @@ export class FreeMemorySampler {
     if (this.error === undefined) this.sample();
   }
 
-  deficitMiBs(thresholdBytes: number): number {
-    return thresholdDeficitMiBs(this.series, thresholdBytes);
+  /** The threshold deficit of the series; `heldBytes`: memory held for the budget (see thresholdDeficitMiBs). */
+  deficitMiBs(thresholdBytes: number, heldBytes = 0): number {
+    return thresholdDeficitMiBs(this.series, thresholdBytes, heldBytes);
   }
 
   minFreeBytes(): number | null {

@@ -1,5 +1,5 @@
 /** Number formatting shared by the Markdown and HTML reports. */
-import type { PolicySummary } from './summary.js';
+import type { Comparison, PolicySummary, Spread } from './summary.js';
 import { formatBytes } from '../workloads/sizes.js';
 
 export const fmtInt = (n: number | null): string => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
@@ -8,6 +8,13 @@ export const fmtRatio = (r: number | null): string => (r === null ? '–' : `${r
 export const fmtNumber = (n: number | null, digits = 1): string => (n === null ? '–' : n.toFixed(digits));
 export const fmtBytes = (n: number | null | undefined): string =>
   n === null || n === undefined || !Number.isFinite(n) ? '–' : formatBytes(n);
+
+/** `median (min–max)` over the repetitions; the median alone when they agree or there is one. */
+export function fmtSpread(s: Spread | null, fmt: (n: number | null) => string): string {
+  if (s === null) return '–';
+  const [median, min, max] = [fmt(s.median), fmt(s.min), fmt(s.max)];
+  return min === max ? median : `${median} (${min}–${max})`;
+}
 
 /** The per-workload table: header and one row of text cells per policy. */
 export const TABLE_HEADER = [
@@ -24,23 +31,40 @@ export const TABLE_HEADER = [
   'runtime vs kernel',
 ] as const;
 
-/** The table's row for Belady's MIN: its simulated swap-ins and swap-outs, and 1.00× against itself. */
+/**
+ * A comparison's cell: a ratio; against a base of 0, the figure itself and
+ * no ratio (`fmtValue` formats it); a run below MIN, an error.
+ */
+export function fmtComparison(c: Comparison | null, base: string, fmtValue: (n: number) => string = fmtInt): string {
+  if (c === null) return '–';
+  switch (c.kind) {
+    case 'ratio':
+      return fmtRatio(c.ratio);
+    case 'zero-base':
+      return `${fmtValue(c.value)} (${base} 0)`;
+    case 'below-bound':
+      return `ERROR: ${fmtInt(c.value)} < MIN ${fmtInt(c.bound)}`;
+  }
+}
+
+/** The table's row for Belady's MIN: its simulated swap-ins and swap-outs; no ratio against itself. */
 export function minRow(bound: { minSwapIns: number; minSwapOuts: number }): string[] {
-  return ['MIN (simulated)', '–', fmtInt(bound.minSwapIns), fmtInt(bound.minSwapOuts), '–', '–', '–', '–', '–', '1.00×', '–'];
+  return ['MIN (simulated)', '–', fmtInt(bound.minSwapIns), fmtInt(bound.minSwapOuts), '–', '–', '–', '–', '–', '–', '–'];
 }
 
 export function tableRow(p: PolicySummary): string[] {
+  const med = (x: Spread | null): number | null => x?.median ?? null;
   return [
     p.policy,
     `${p.ok}/${p.failed}`,
-    fmtInt(p.swapIns),
-    fmtInt(p.swapOuts),
-    fmtSeconds(p.wallMs),
-    fmtInt(p.signals),
-    fmtInt(p.swapOutCalls),
-    fmtNumber(p.deficitMiBs),
-    fmtRatio(p.swapInsVsKernel),
-    fmtRatio(p.swapInsVsMin),
-    fmtRatio(p.wallVsKernel),
+    fmtSpread(p.swapIns, fmtInt),
+    fmtSpread(p.swapOuts, fmtInt),
+    fmtSpread(p.wallMs, fmtSeconds),
+    fmtInt(med(p.signals)),
+    fmtInt(med(p.swapOutCalls)),
+    fmtSpread(p.deficitMiBs, (n) => fmtNumber(n)),
+    fmtComparison(p.swapInsVsKernel, 'kernel'),
+    fmtComparison(p.swapInsVsMin, 'MIN'),
+    fmtComparison(p.wallVsKernel, 'kernel', (ms) => fmtSeconds(ms)),
   ];
 }

@@ -49,6 +49,8 @@ figcaption { color: var(--muted); font-size: 12px; padding: 4px 6px 0; }
 details { border-top: 1px solid var(--line); padding: 8px 0; }
 summary { cursor: pointer; }
 pre { background: #0f172a; color: #e2e8f0; padding: 12px; border-radius: 6px; overflow-x: auto; font-size: 12px; }
+.errors { border-color: #fca5a5; background: #fef2f2; }
+.errors h2, .errors strong { color: var(--bad); }
 footer { color: var(--muted); font-size: 12px; text-align: center; }
 `;
 
@@ -76,7 +78,7 @@ export function renderHtml(model: ReportModel, charts: ReadonlyMap<string, Workl
     if (c) {
       figures.push(`<figure>${c.swapIo}<figcaption>pswpin / pswpout deltas of the guest during the run.</figcaption></figure>`);
       figures.push(`<figure>${c.runtime}<figcaption>Wall time of the workload.</figcaption></figure>`);
-      if (c.freeMemory !== null) figures.push(`<figure class="wide">${c.freeMemory}<figcaption>MemFree sampled in the guest for one run per policy.</figcaption></figure>`);
+      if (c.freeMemory !== null) figures.push(`<figure class="wide">${c.freeMemory}<figcaption>MemFree sampled in the guest, plus the memory the kernel baseline's bystander holds for the budget: the series the threshold deficit is computed on.</figcaption></figure>`);
       if (c.heatmap !== null) figures.push(`<figure class="wide">${c.heatmap}<figcaption>Reference-string heatmap: computed on the host from the workload's reference string (runs carry no profiler scan data).</figcaption></figure>`);
       for (const n of c.notes) figures.push(`<p class="note">${esc(n)}</p>`);
     }
@@ -86,6 +88,7 @@ ${table(w)}
 <div class="charts">${figures.join('\n')}</div>
 </section>`;
   });
+  const errors = model.errors.length === 0 ? '' : `<section class="card errors"><h2>Errors</h2><ul>${model.errors.map((e) => `<li><strong>ERROR</strong> ${esc(e)}</li>`).join('')}</ul></section>`;
   const failed = model.failures.length === 0 ? '' : `<section class="card"><h2>Failed runs</h2>${model.failures.map((f) => `<details><summary>run ${f.index + 1}: ${esc(f.workload)}/${esc(f.policy)} rep ${f.rep}: <strong>${esc(f.failure ?? '')}</strong> ${esc(f.error ?? '')}</summary>${f.stderrTail ? `<pre>${esc(f.stderrTail)}</pre>` : '<p class="note">no stderr</p>'}</details>`).join('')}</section>`;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -101,10 +104,11 @@ ${table(w)}
 <h1>${esc(model.title)}</h1>
 <span class="badge ${esc(statusWord)}">${esc(model.status)}</span>
 </header>
+${errors}
 <section class="card">
 <h2>Set-up</h2>
 <dl class="setup">${setup}</dl>${tunables}
-<p class="desc" style="margin-top:12px">Medians over the successful runs. Swap-ins and swap-outs are pages (pswpin, pswpout deltas); “vs kernel” divides by the kernel baseline’s median, “vs MIN” by the swap-ins of Belady’s MIN on the same reference string.</p>
+<p class="desc" style="margin-top:12px">Medians over the successful runs, with their range (min–max) where the repetitions differ. Swap-ins and swap-outs are pages (pswpin, pswpout deltas); “vs kernel” divides by the kernel baseline’s median, “vs MIN” by the swap-ins of Belady’s MIN on the same reference string with the memory the runs had; where the base is 0 the figure itself is shown, not a ratio. The threshold deficit counts the kernel baseline’s locked bystander as free, so that every policy is measured against the same budget.</p>
 </section>
 ${sections.join('\n')}
 ${failed}

@@ -43,7 +43,21 @@ export async function loadResults(dir: string): Promise<ResultsData> {
   return {
     dir,
     meta: meta !== null && typeof meta === 'object' ? (meta as Partial<ExperimentMeta>) : null,
-    runs: runs as RunRecord[],
-    simulate: simulate !== null && typeof simulate === 'object' && Array.isArray((simulate as SimulateFile).workloads) ? (simulate as SimulateFile) : null,
+    // Runs recorded before the fresh-state reset carry no start state.
+    runs: (runs as RunRecord[]).map((r) => ({ ...r, startState: r.startState ?? null })),
+    simulate: simulate !== null && typeof simulate === 'object' && Array.isArray((simulate as SimulateFile).workloads) ? upgradeSimulate(simulate as SimulateFile) : null,
+  };
+}
+
+/**
+ * A version 1 simulate.json (one planned budget for every workload, before
+ * MIN was simulated with the runs' memory) in today's shape: each workload
+ * gets that memory, marked as planned.
+ */
+export function upgradeSimulate(file: SimulateFile): SimulateFile {
+  if (file.version !== undefined && file.version >= 2) return file;
+  return {
+    ...file,
+    workloads: file.workloads.map((w) => ({ ...w, memoryPages: w.memoryPages ?? file.memoryPages ?? 0, memorySource: w.memorySource ?? 'planned' })),
   };
 }

@@ -14,7 +14,12 @@ export function renderMarkdown(model: ReportModel): string {
   for (const [k, v] of model.setup) out.push(`- **${k}**: ${v.replace(/\n/g, ' ')}`);
   if (model.tunables.length > 0) out.push(`- **balloon tunables**: ${model.tunables.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   out.push('');
-  out.push('Medians over the successful runs. Swap-ins and swap-outs are pages (pswpin, pswpout); "vs kernel" divides by the kernel baseline\'s median, "vs MIN" by the swap-ins of Belady\'s MIN on the same reference string.', '');
+  if (model.errors.length > 0) {
+    out.push('## Errors', '');
+    for (const e of model.errors) out.push(`- **ERROR** ${e}`);
+    out.push('');
+  }
+  out.push('Medians over the successful runs, with their range (min–max) where the repetitions differ. Swap-ins and swap-outs are pages (pswpin, pswpout); "vs kernel" divides by the kernel baseline\'s median, "vs MIN" by the swap-ins of Belady\'s MIN on the same reference string with the memory the runs had; where the base is 0 the figure itself is shown, not a ratio. The threshold deficit counts the kernel baseline\'s locked bystander as free, so that every policy is measured against the same budget.', '');
   for (const w of model.workloads) {
     out.push(`## ${w.workload}`, '');
     if (w.description) out.push(`${w.description}.`, '');

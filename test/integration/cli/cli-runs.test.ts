@@ -24,7 +24,7 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== 
 const RUN_FIELDS = [
   'workload', 'policy', 'region', 'sizeBytes', 'pages', 'passes', 'seed', 'references', 'thresholdBytes', 'thresholdSource',
   'wallMs', 'runMs', 'verifyMs', 'cpu', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
-  'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'freeMemory', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
+  'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'peakResidentBytes', 'freeMemory', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
   'pagesFreed', 'controller', 'answers', 'scans', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
 ].sort();
 

@@ -24,7 +24,8 @@ describe('report.html in headless chromium', { timeout: 120_000 }, () => {
     requireChromium();
     const files = await writeReport(dir);
     url = pathToFileURL(files.html).href;
-  });
+    // Rendering the charts takes seconds when the unit suite runs in parallel on a loaded machine.
+  }, 60_000);
 
   it('takes a non-trivial screenshot', async () => {
     const png = path.join(path.dirname(dir), 'report.png');

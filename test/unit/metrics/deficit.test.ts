@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FreeMemorySampler, thresholdDeficitMiBs } from '../../../src/metrics/index.js';
+import { budgetFreeSeries, FreeMemorySampler, thresholdDeficitMiBs } from '../../../src/metrics/index.js';
 
 const MiB = 1024 * 1024;
 const at = (tMs: number, freeMiB: number) => ({ tMs, freeBytes: freeMiB * MiB });
@@ -19,6 +19,19 @@ describe('threshold deficit', () => {
     expect(thresholdDeficitMiBs([at(0, 90)], 100 * MiB)).toBe(0);
     // Entering below the threshold mid-interval: 0 until 0.5 s, then up to 10 MiB.
     expect(thresholdDeficitMiBs([at(0, 110), at(1000, 90)], 100 * MiB)).toBeCloseTo(2.5, 9);
+  });
+});
+
+describe('the same budget for every policy', () => {
+  it('counts memory held for the budget (the kernel baseline\'s bystander) as free', () => {
+    const series = [at(0, 100), at(1000, 60), at(2000, 60), at(3000, 80), at(4000, 120), at(5000, 100)];
+    // 30 MiB held: deficits −30, 10, 10, −10, −50, −30 MiB: [0,1] crosses at 0.75 s → ½·10·0.25 = 1.25;
+    // [1,2] → 10; [2,3] crosses at 2.5 s → ½·10·0.5 = 2.5; the rest is above. Total 13.75 MiB·s.
+    expect(thresholdDeficitMiBs(series, 100 * MiB, 30 * MiB)).toBeCloseTo(thresholdDeficitMiBs(budgetFreeSeries(series, 30 * MiB), 100 * MiB), 12);
+    expect(thresholdDeficitMiBs(series, 100 * MiB, 30 * MiB)).toBeCloseTo(13.75, 9);
+    // Held as much as the threshold: the run cannot take that memory, so no deficit.
+    expect(thresholdDeficitMiBs(series, 100 * MiB, 100 * MiB)).toBe(0);
+    expect(budgetFreeSeries(series, 0)).toEqual(series);
   });
 });
 

@@ -1,0 +1,123 @@
+/**
+ * The swap device model: profiles, the options of vm:up, the QEMU command
+ * line, and QEMU 7.2 itself accepting and applying the throttle (started
+ * paused with no guest code run, asked over QMP, told to quit).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HarnessError } from '../../../src/harness/errors.js';
+import { qemuArgs, type QemuOptions } from '../../../src/harness/qemu.js';
+import { parseRate, resolveSwapDevice, SWAP_DEVICE_PROFILES, TCG_SLOWDOWN, throttleDriveOptions } from '../../../src/harness/swap-device.js';
+import { addVmOptions, toVmOptions, type VmCliOptions } from '../../../src/harness/vm-cli-options.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'balloon-swap-device-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('swap device profiles', () => {
+  it('divides the data-sheet figures by the TCG slowdown, rounding down', () => {
+    const ssd = resolveSwapDevice({ device: 'ssd' }, 'tcg');
+    expect(ssd.native).toEqual({ iops: 13_000, bytesPerSecond: 530_000_000 });
+    expect(ssd.slowdown).toBe(TCG_SLOWDOWN);
+    expect(ssd.throttle).toEqual({ iops: Math.floor(13_000 / TCG_SLOWDOWN), bytesPerSecond: Math.floor(530_000_000 / TCG_SLOWDOWN) });
+    expect(ssd.description).toBe('ssd: SATA SSD (Samsung 870 EVO); 13,000 IOPS, 530 MB/s ÷ 7 (tcg slowdown) = 1,857 IOPS, 75.7 MB/s');
+    const hdd = resolveSwapDevice({ device: 'hdd' }, 'kvm');
+    expect(hdd).toMatchObject({ slowdown: 1, throttle: { iops: SWAP_DEVICE_PROFILES.hdd.iops, bytesPerSecond: SWAP_DEVICE_PROFILES.hdd.bytesPerSecond } });
+  });
+
+  it('leaves none unthrottled and takes a custom device and slowdown as given', () => {
+    expect(resolveSwapDevice({ device: 'none' }, 'tcg').throttle).toEqual({ iops: null, bytesPerSecond: null });
+    const custom = resolveSwapDevice({ device: 'custom', iops: 500, slowdown: 2 }, 'tcg');
+    expect(custom).toMatchObject({ native: { iops: 500, bytesPerSecond: null }, slowdown: 2, throttle: { iops: 250, bytesPerSecond: null } });
+    expect(resolveSwapDevice({ device: 'custom', iops: 3, slowdown: 7 }, 'tcg').throttle.iops).toBe(1);
+  });
+
+  it('refuses every bad combination with one line saying what to do', () => {
+    const fails = (f: () => unknown): HarnessError => {
+      try {
+        f();
+      } catch (err) {
+        expect(err).toBeInstanceOf(HarnessError);
+        return err as HarnessError;
+      }
+      throw new Error('did not throw');
+    };
+    expect(fails(() => resolveSwapDevice({ device: 'custom' }, 'tcg')).message).toBe('--swap-device custom needs --swap-iops, --swap-bps or both.');
+    expect(fails(() => resolveSwapDevice({ device: 'ssd', iops: 10 }, 'tcg')).hint).toBe('Add --swap-device custom, or drop them.');
+    expect(fails(() => resolveSwapDevice({ device: 'custom', iops: 1.5 }, 'tcg')).message).toMatch(/--swap-iops must be a positive integer/);
+    expect(fails(() => resolveSwapDevice({ device: 'hdd', slowdown: 0.5 }, 'tcg')).message).toMatch(/--swap-slowdown must be a number of at least 1/);
+    expect(fails(() => resolveSwapDevice({ device: 'floppy' as 'none' }, 'tcg')).hint).toBe('Choose one of none, ssd, hdd, custom.');
+  });
+
+  it('reads rates in decimal units, as data sheets write them', () => {
+    expect([parseRate('530M'), parseRate('530MB/s'), parseRate('1.5G'), parseRate('75000000'), parseRate('64k')]).toEqual([530e6, 530e6, 1.5e9, 75e6, 64e3]);
+    expect(() => parseRate('fast')).toThrow(/is not a rate/);
+    expect(() => parseRate('0')).toThrow(/at least 1 byte per second/);
+  });
+});
+
+describe('vm:up options', () => {
+  const parse = (...args: string[]): VmCliOptions => {
+    const cmd = addVmOptions(new Command('up').exitOverride().configureOutput({ writeErr: () => undefined }));
+    return cmd.parse(args, { from: 'user' }).opts<VmCliOptions>();
+  };
+
+  it('defaults to no throttling and threads a custom device into the VM options', () => {
+    expect(toVmOptions('vm', parse()).swapDevice).toEqual({ device: 'none' });
+    const o = toVmOptions('vm', parse('--swap-device', 'custom', '--swap-iops', '500', '--swap-bps', '20M', '--swap-slowdown', '1'));
+    expect(o.swapDevice).toEqual({ device: 'custom', iops: 500, bytesPerSecond: 20e6, slowdown: 1 });
+  });
+
+  it('refuses an unknown device and rates without custom before anything boots', () => {
+    expect(() => parse('--swap-device', 'floppy')).toThrow(/must be one of none, ssd, hdd, custom/);
+    expect(() => toVmOptions('vm', parse('--swap-device', 'hdd', '--swap-bps', '1G'))).toThrow(/--swap-iops and --swap-bps set a custom device, but --swap-device is hdd/);
+  });
+});
+
+describe('QEMU command line of the swap disk', () => {
+  const base: QemuOptions = {
+    name: 'app-balloon-test', kernel: '/k/bzImage', rootDisk: '/s/root.qcow2', swapDisk: '/s/swap.img', memoryMiB: 2048, cpus: 2,
+    accel: 'tcg', sshPort: 40022, sshKey: 'AAAAKEY', consoleLog: '/s/console.log', qmpSocket: '/s/qmp.sock', pidFile: '/s/qemu.pid',
+  };
+  const drives = (o: QemuOptions): string[] => {
+    const args = qemuArgs(o);
+    return args.flatMap((a, i) => (args[i - 1] === '-drive' ? [a] : []));
+  };
+
+  it('throttles the swap drive, and only it', () => {
+    const ssd = resolveSwapDevice({ device: 'ssd' }, 'tcg');
+    expect(drives({ ...base, swapThrottle: ssd.throttle })).toEqual([
+      'file=/s/root.qcow2,if=virtio,format=qcow2,cache=unsafe',
+      'file=/s/swap.img,if=virtio,format=raw,cache=unsafe,throttling.iops-total=1857,throttling.bps-total=75714285',
+    ]);
+    expect(drives({ ...base, swapThrottle: { iops: null, bytesPerSecond: 1000 } })[1]).toBe('file=/s/swap.img,if=virtio,format=raw,cache=unsafe,throttling.bps-total=1000');
+    expect(drives(base)[1]).toBe('file=/s/swap.img,if=virtio,format=raw,cache=unsafe');
+    expect(throttleDriveOptions({ iops: null, bytesPerSecond: null })).toEqual([]);
+  });
+
+  it('is accepted by QEMU, which applies the figures to the drive (paused, no guest code runs)', async () => {
+    const which = await execa('sh', ['-c', 'command -v qemu-system-x86_64'], { reject: false });
+    expect(which.exitCode, 'qemu-system-x86_64 is missing: apt-get install qemu-system-x86').toBe(0);
+    const disk = path.join(tmp, 'swap.img');
+    await execa('qemu-img', ['create', '-q', '-f', 'raw', disk, '16M']);
+    const throttle = resolveSwapDevice({ device: 'hdd' }, 'tcg').throttle;
+    const swapDrive = drives({ ...base, swapDisk: disk, swapThrottle: throttle })[1]!;
+    const qmp = ['qmp_capabilities', 'query-block', 'quit'].map((c) => JSON.stringify({ execute: c })).join('\n');
+    const r = await execa(
+      'qemu-system-x86_64',
+      ['-machine', 'pc', '-accel', 'tcg,thread=single', '-S', '-nodefaults', '-display', 'none', '-drive', swapDrive, '-qmp', 'stdio'],
+      { input: `${qmp}\n`, reject: false, timeout: 30_000 },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const blocks = r.stdout.split('\n').flatMap((l) => {
+      const j = JSON.parse(l) as { return?: unknown };
+      return Array.isArray(j.return) ? (j.return as { inserted?: { file: string; iops: number; bps: number } }[]) : [];
+    });
+    expect(blocks.map((b) => b.inserted && { file: b.inserted.file, iops: b.inserted.iops, bps: b.inserted.bps })).toEqual([
+      { file: disk, iops: throttle.iops, bps: throttle.bytesPerSecond },
+    ]);
+  });
+});
