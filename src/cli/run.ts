@@ -173,8 +173,11 @@ export interface RunResult {
   traceFile: string | null;
 }
 
-export interface RunAnswer extends Omit<AnswerRecord, 'startedAt' | 'endedAt'> {
+export interface RunAnswer extends Omit<AnswerRecord, 'sentAt' | 'startedAt' | 'endedAt' | 'firstCallAt'> {
+  /** When the kernel sent the signal answered, and when the answer started, sent its first call, and ended. */
+  sentMs: number;
   startMs: number;
+  firstCallMs: number | null;
   endMs: number;
   /** MemFree when the signal was raised (from the signal) and right after the answer. */
   freeBytesAtSignal: number;
@@ -272,11 +275,14 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
             // The sampler reports an unreadable /proc/meminfo.
           }
           answers.push({
+            sentMs: a.sentAt - runStartedAt,
             startMs: a.startedAt - runStartedAt,
+            firstCallMs: a.firstCallAt === null ? null : a.firstCallAt - runStartedAt,
             endMs: a.endedAt - runStartedAt,
             pagesWanted: a.pagesWanted,
             freePagesAtSignal: a.freePagesAtSignal,
             freeBytesAtSignal: a.freePagesAtSignal * PAGE_BYTES,
+            selections: a.selections,
             swapOutCalls: a.swapOutCalls,
             pagesFreed: a.pagesFreed,
             freeBytesAfter,

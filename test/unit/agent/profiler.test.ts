@@ -212,6 +212,37 @@ describe('ProfiledMemory (profiler + history as the controller sees them)', () =
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps pages released while their swap-out call is in flight, whatever pagemap says meanwhile', () => {
+    const dir = makeTempDir();
+    try {
+      const pagemapPath = path.join(dir, 'pagemap');
+      const idleBitmapPath = path.join(dir, 'bitmap');
+      writeBitmap(idleBitmapPath, 4096);
+      writePagemap(pagemapPath, REGION, [
+        { present: true, pfn: 100n },
+        { present: true, pfn: 101n },
+        { present: true, pfn: 102n },
+      ]);
+      const memory = new ProfiledMemory([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+      const state = memory.policyState().state;
+      memory.scan();
+      memory.markReleased([{ first: 0, count: 2 }]);
+      expect(memory.pagesInFlight).toBe(2);
+      // The kernel has not reached the pages yet: pagemap still shows all three present.
+      expect(memory.scan()).toMatchObject({ present: 1, swapped: 2 });
+      expect([...state]).toEqual([PageState.Swapped, PageState.Swapped, PageState.Present]);
+      // The call returns: page 0 was freed, page 1 was skipped (busy) and is still present.
+      writePagemap(pagemapPath, REGION, [{ swapped: true, swapOffset: 7n }]);
+      memory.releaseEnded([{ first: 0, count: 2 }]);
+      expect(memory.pagesInFlight).toBe(0);
+      memory.scan();
+      expect([...state]).toEqual([PageState.Swapped, PageState.Present, PageState.Present]);
+      memory.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('CountingFileIo', () => {
