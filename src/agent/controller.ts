@@ -16,7 +16,9 @@ export interface ProactiveOptions {
   /**
    * Keep free memory at or above the threshold plus a margin by releasing
    * pages that stay cold, before the kernel has to ask (as Senpai/TMO and
-   * Xen's self-ballooning do). Needs ControllerOptions.memory.
+   * Xen's self-ballooning do). On by default whenever ControllerOptions.memory
+   * is given (see docs/controller.md for the measurement behind the
+   * default); setting it true without a gauge is an error.
    */
   enabled: boolean;
   /** The margin above the kernel's threshold, as a fraction of the threshold. */
@@ -91,10 +93,10 @@ export interface AnswerRecord {
 }
 
 export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
-  enabled: false,
+  enabled: true,
   marginFraction: 0.1,
-  minIdleScans: 16,
-  maxPagesPerRound: 4096,
+  minIdleScans: 4,
+  maxPagesPerRound: 16384,
   intervalMs: 250,
 };
 
@@ -148,14 +150,14 @@ interface PendingSignal {
   freedAtArrival: number;
 }
 
-interface ReleaseOutcome {
+/** What one answer (or proactive round) wants, and what it sent and freed so far. */
+interface Tally {
+  target: number;
   freed: number;
   /** Pages sent to the kernel. */
-  pages: number;
+  sent: number;
   calls: number;
   firstCallAt: number | null;
-  /** The deadline stopped the release before every range was sent or answered. */
-  cutShort: boolean;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -191,6 +193,8 @@ export class BalloonController {
     errors: 0,
   };
   lastError: unknown;
+  /** Whether proactive rounds run (enabled, and a memory gauge was given). */
+  readonly proactive: boolean;
   private readonly options: ControllerOptions;
   private unsubscribe: (() => void) | undefined;
   private proactiveTimer: ReturnType<typeof setInterval> | undefined;
@@ -200,6 +204,9 @@ export class BalloonController {
   private readonly lateCalls = new Set<Promise<unknown>>();
   private started = false;
   private stopping: Promise<void> | undefined;
+  /** Proactive mode: free pages when the last round ended, and the smoothed pages consumed per round. */
+  private freeAfterLastRound: number | undefined;
+  private consumptionPerRound = 0;
 
   constructor(
     private readonly kernel: KernelPort,
@@ -236,9 +243,10 @@ export class BalloonController {
         proactive: { ...p },
       });
     }
-    if (p.enabled && o.memory === undefined) {
+    if (options.proactive?.enabled === true && o.memory === undefined) {
       throw new AgentError('the proactive mode needs a memory gauge (options.memory: free pages and the threshold)', {});
     }
+    this.proactive = p.enabled && o.memory !== undefined;
   }
 
   /** True while an answer (or proactive round) is in progress. */
@@ -265,8 +273,13 @@ export class BalloonController {
       throw error;
     }
     const proactive = this.options.proactive;
-    if (proactive.enabled && proactive.intervalMs > 0) {
-      this.proactiveTimer = setInterval(() => void this.proactiveRound().catch(() => undefined), proactive.intervalMs);
+    if (this.proactive && proactive.intervalMs > 0) {
+      this.proactiveTimer = setInterval(() => {
+        this.proactiveRound().catch((error: unknown) => {
+          this.stats.errors++;
+          this.lastError = error;
+        });
+      }, proactive.intervalMs);
     }
   }
 
@@ -319,18 +332,26 @@ export class BalloonController {
   }
 
   /**
-   * Proactive mode: when free memory is below the threshold plus the margin,
-   * releases up to maxPagesPerRound pages (the policy's choice among pages
-   * idle for at least minIdleScans scans) to bring it back. Skipped (returns
-   * 0) while an answer runs or after stop().
+   * Proactive mode: keeps free memory at or above the threshold plus the
+   * margin, plus what the process consumed between the last two rounds (so
+   * that free memory is still above the floor at the next round), by
+   * releasing up to maxPagesPerRound pages: the policy's choice among pages
+   * idle for at least minIdleScans scans. Skipped (returns 0) while an
+   * answer runs or after stop().
    */
   async proactiveRound(): Promise<number> {
     const memory = this.options.memory;
     if (memory === undefined) throw new AgentError('proactive rounds need a memory gauge (options.memory)', {});
     if (this.busy !== undefined || this.stopping !== undefined) return 0;
     const { minIdleScans, maxPagesPerRound, marginFraction } = this.options.proactive;
-    const floor = Math.ceil(memory.thresholdPages * (1 + marginFraction));
-    const wanted = Math.min(maxPagesPerRound, floor - memory.freePages());
+    const free = memory.freePages();
+    if (this.freeAfterLastRound !== undefined) {
+      const consumed = Math.max(0, this.freeAfterLastRound - free);
+      this.consumptionPerRound = (this.consumptionPerRound + consumed) / 2;
+    }
+    this.freeAfterLastRound = free;
+    const floor = Math.ceil(memory.thresholdPages * (1 + marginFraction) + this.consumptionPerRound);
+    const wanted = Math.min(maxPagesPerRound, floor - free);
     if (wanted <= 0) return 0;
     let freed = 0;
     this.runExclusive(async () => {
@@ -343,14 +364,20 @@ export class BalloonController {
         }
       }
       if (cold.length === 0) return;
-      const outcome = await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, wanted);
-      freed = outcome.freed;
+      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null };
+      await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, tally);
+      freed = tally.freed;
       this.stats.proactivePagesFreed += freed;
+      this.freeAfterLastRound = memory.freePages();
     });
     await this.whenIdle();
     return freed;
   }
 
+  /**
+   * Runs one answer or proactive round at a time. A signal that arrived
+   * meanwhile (and was not taken up by the answer loop) is answered next.
+   */
   private runExclusive(task: () => Promise<void>): void {
     const run = task()
       .catch((error: unknown) => {
@@ -358,7 +385,10 @@ export class BalloonController {
         this.lastError = error;
       })
       .finally(() => {
-        if (this.busy === run) this.busy = undefined;
+        if (this.busy !== run) return;
+        this.busy = undefined;
+        const next = this.pending;
+        if (next !== undefined && this.stopping === undefined) this.runExclusive(() => this.answerLoop(next));
       });
     this.busy = run;
   }
@@ -388,74 +418,79 @@ export class BalloonController {
     const deadline = current.sentAt + (current.signal.deadlineMs ?? this.options.deadlineMs);
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
-    let freed = 0;
-    let sent = 0;
-    let calls = 0;
+    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null };
     let selections = 0;
-    let firstCallAt: number | null = null;
     try {
       // Pages chosen earlier in this answer are released (or in flight) for the
       // policy, so each selection offers pages not yet tried. After a shortfall
-      // the next selection is scaled by the share of pages that were freed so
-      // far (at most 8x), and its calls stop once enough is freed.
-      while (freed < pagesWanted && selections < this.options.maxSelectionsPerAnswer) {
+      // the next selection is scaled by the share of pages freed so far (at
+      // most 8x), and its calls stop once enough is freed.
+      while (tally.freed < pagesWanted && selections < this.options.maxSelectionsPerAnswer) {
         if (selections > 0 && this.options.now() >= deadline) {
           this.stats.deadlineMisses++;
           break;
         }
         selections++;
         this.stats.selections++;
-        const missing = target - freed;
-        const yieldSoFar = sent === 0 ? 1 : Math.max(freed / sent, 1 / 8);
-        const ranges = this.options.policy.selectVictims(this.profiler.policyState(), Math.ceil(missing / yieldSoFar));
+        const share = tally.sent === 0 ? 1 : Math.max(tally.freed / tally.sent, 1 / 8);
+        const ranges = this.options.policy.selectVictims(this.profiler.policyState(), Math.ceil((target - tally.freed) / share));
         if (ranges.length === 0) break;
-        const outcome = await this.release(ranges, deadline, missing, calls === 0);
-        freed += outcome.freed;
-        sent += outcome.pages;
-        calls += outcome.calls;
-        firstCallAt ??= outcome.firstCallAt;
-        if (outcome.cutShort) break;
+        if (await this.release(ranges, deadline, tally, tally.calls === 0)) break;
       }
     } finally {
-      if (freed < pagesWanted) this.stats.answersShort++;
+      if (tally.freed < pagesWanted) this.stats.answersShort++;
       this.options.onAnswer?.({
         sentAt: current.sentAt,
         startedAt,
         endedAt: this.options.now(),
-        firstCallAt,
+        firstCallAt: tally.firstCallAt,
         pagesWanted,
         freePagesAtSignal: current.signal.freePages,
         selections,
-        swapOutCalls: calls,
-        pagesFreed: freed,
+        swapOutCalls: tally.calls,
+        pagesFreed: tally.freed,
       });
     }
   }
 
   /**
-   * Sends ranges in capped calls until `enough` pages are freed, all are
-   * sent, or the deadline passes. With mustSendFirst, the first call goes out
-   * even past the deadline (with one deadline's worth of time): an answer
-   * without a single call leaves the kernel to its fallback.
+   * Pages the next call may carry: what is still missing, scaled by the share
+   * of sent pages that were freed so far (at most 2x), within the per-call cap.
    */
-  private async release(ranges: readonly PageRange[], deadline: number, enough: number, mustSendFirst = true): Promise<ReleaseOutcome> {
-    const outcome: ReleaseOutcome = { freed: 0, pages: 0, calls: 0, firstCallAt: null, cutShort: false };
-    for (const call of splitIntoCalls(ranges, this.options.maxPagesPerCall, this.options.maxRangesPerCall)) {
-      if (outcome.freed >= enough) break;
+  private nextCallPages(tally: Tally): number {
+    const missing = tally.target - tally.freed;
+    if (missing <= 0) return 0;
+    const share = tally.sent === 0 ? 1 : Math.max(tally.freed / tally.sent, 1 / 2);
+    return Math.min(this.options.maxPagesPerCall, Math.ceil(missing / share));
+  }
+
+  /**
+   * Sends ranges in calls sized by nextCallPages() until the tally's target is
+   * freed, all are sent, or the deadline passes (then returns true). With
+   * mustSendFirst, the first call goes out even past the deadline (with one
+   * deadline's worth of time): an answer without a single call leaves the
+   * kernel to its fallback.
+   */
+  private async release(ranges: readonly PageRange[], deadline: number, tally: Tally, mustSendFirst = true): Promise<boolean> {
+    const cursor = new RangeCursor(ranges);
+    let callsHere = 0;
+    for (;;) {
+      const limit = this.nextCallPages(tally);
+      if (limit === 0) return false;
+      const call = cursor.take(limit, this.options.maxRangesPerCall);
+      if (call.length === 0) return false;
       const now = this.options.now();
       let remaining = deadline - now;
       if (remaining <= 0) {
         this.stats.deadlineMisses++;
-        if (!(mustSendFirst && outcome.calls === 0)) {
-          outcome.cutShort = true;
-          break;
-        }
+        if (!(mustSendFirst && callsHere === 0)) return true;
         remaining = this.options.deadlineMs;
       }
-      outcome.calls++;
-      outcome.firstCallAt ??= now;
+      callsHere++;
+      tally.calls++;
+      tally.firstCallAt ??= now;
       const pages = countPages(call);
-      outcome.pages += pages;
+      tally.sent += pages;
       this.stats.swapOutCalls++;
       this.stats.pagesRequested += pages;
       // Released for the policy and for scans until the call returns.
@@ -471,7 +506,6 @@ export class BalloonController {
       const result = await raceTimeout(settled, remaining);
       if (result === TIMED_OUT) {
         this.stats.deadlineMisses++;
-        outcome.cutShort = true;
         // Account for the late call when it completes; do not wait for it.
         const late = settled
           .then(
@@ -483,11 +517,10 @@ export class BalloonController {
           )
           .finally(() => this.lateCalls.delete(late));
         this.lateCalls.add(late);
-        break;
+        return true;
       }
-      outcome.freed += this.account(result);
+      tally.freed += this.account(result);
     }
-    return outcome;
   }
 
   private account(result: SwapOutResult): number {
@@ -498,31 +531,41 @@ export class BalloonController {
   }
 }
 
+/** Walks sorted ranges, handing out calls of at most a given number of pages and ranges. */
+class RangeCursor {
+  private index = 0;
+  /** Pages of ranges[index] already handed out. */
+  private offset = 0;
+
+  constructor(private readonly ranges: readonly PageRange[]) {}
+
+  /** The next call: at most maxPages pages in at most maxRanges ranges (empty when all are out). */
+  take(maxPages: number, maxRanges: number): PageRange[] {
+    const call: PageRange[] = [];
+    let pages = 0;
+    while (pages < maxPages && call.length < maxRanges && this.index < this.ranges.length) {
+      const range = this.ranges[this.index]!;
+      const count = Math.min(range.count - this.offset, maxPages - pages);
+      call.push({ first: range.first + this.offset, count });
+      pages += count;
+      this.offset += count;
+      if (this.offset === range.count) {
+        this.index++;
+        this.offset = 0;
+      }
+    }
+    return call;
+  }
+}
+
 /**
  * Splits ranges into calls of at most maxPages pages and maxRanges ranges
  * each (splitting a range across calls if needed).
  */
 export function splitIntoCalls(ranges: readonly PageRange[], maxPages: number, maxRanges = Number.POSITIVE_INFINITY): PageRange[][] {
+  const cursor = new RangeCursor(ranges);
   const calls: PageRange[][] = [];
-  let current: PageRange[] = [];
-  let inCurrent = 0;
-  for (const range of ranges) {
-    let first = range.first;
-    let left = range.count;
-    while (left > 0) {
-      const take = Math.min(left, maxPages - inCurrent);
-      current.push({ first, count: take });
-      inCurrent += take;
-      first += take;
-      left -= take;
-      if (inCurrent === maxPages || current.length === maxRanges) {
-        calls.push(current);
-        current = [];
-        inCurrent = 0;
-      }
-    }
-  }
-  if (current.length > 0) calls.push(current);
+  for (let call = cursor.take(maxPages, maxRanges); call.length > 0; call = cursor.take(maxPages, maxRanges)) calls.push(call);
   return calls;
 }
 

@@ -4,14 +4,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import {
-  BalloonController,
+  AgentSession,
   createPolicy,
   isPolicyName,
   POLICY_NAMES,
-  ProfiledMemory,
-  ScanLoop,
+  probeRegistration,
   type AdaptiveScanIntervalOptions,
   type AnswerRecord,
+  type BalloonController,
   type ControllerStats,
   type KernelPort,
   type ProfilerOptions,
@@ -226,17 +226,13 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     else if (fromSysfs !== null) [thresholdBytes, thresholdSource] = [fromSysfs, 'sysfs'];
     else [thresholdBytes, thresholdSource] = [DEFAULT_THRESHOLD_BYTES, 'default'];
 
-    let controller: BalloonController | undefined;
-    let scanLoop: ScanLoop | undefined;
+    let agent: AgentSession | undefined;
     const kernel = balloon && deps.kernelPort === undefined ? await import('../kernel/index.js') : undefined;
     const port: KernelPort | undefined = balloon ? (deps.kernelPort ?? kernel!.createKernelPort({ keepAlive: false })) : undefined;
     if (port !== undefined) {
       // Fails first, with the kernel's advice (ENOSYS: boot the VM), before anything is allocated.
-      await port.register([]);
-      cleanups.push(async () => {
-        // Once the controller started, its stop() unregisters.
-        if (controller === undefined) await port.unregister().catch(() => undefined);
-      });
+      // The probe does not stay registered: the agent registers once it listens for signals.
+      await probeRegistration(port);
       if (plan.thresholdBytes !== null && plan.thresholdBytes !== fromSysfs) {
         const file = `${sysfsDir}/threshold_bytes`;
         try {
@@ -260,46 +256,43 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     cleanups.push(() => region.free());
 
     if (balloon && port !== undefined && region.address !== null) {
-      const profiled = new ProfiledMemory([{ start: region.address, length: BigInt(region.size) }], deps.profilerOptions);
-      cleanups.push(() => profiled.close());
-      const c = new BalloonController(port, profiled, {
+      const session = await AgentSession.start({
+        kernel: port,
+        regions: [{ start: region.address, length: BigInt(region.size) }],
         policy: createPolicy(plan.policy),
-        // Half the kernel's answer timeout: late enough for a slow guest, early enough that
-        // the kernel never gives up on us and swaps by itself.
-        ...(answerTimeoutMs !== null ? { deadlineMs: Math.max(200, answerTimeoutMs / 2) } : {}),
-        onAnswer: (a) => {
-          let freeBytesAfter: number | null = null;
-          try {
-            freeBytesAfter = readFreeBytes();
-          } catch {
-            // The sampler reports an unreadable /proc/meminfo.
-          }
-          answers.push({
-            sentMs: a.sentAt - runStartedAt,
-            startMs: a.startedAt - runStartedAt,
-            firstCallMs: a.firstCallAt === null ? null : a.firstCallAt - runStartedAt,
-            endMs: a.endedAt - runStartedAt,
-            pagesWanted: a.pagesWanted,
-            freePagesAtSignal: a.freePagesAtSignal,
-            freeBytesAtSignal: a.freePagesAtSignal * PAGE_BYTES,
-            selections: a.selections,
-            swapOutCalls: a.swapOutCalls,
-            pagesFreed: a.pagesFreed,
-            freeBytesAfter,
-          });
+        ...(deps.profilerOptions === undefined ? {} : { profiler: deps.profilerOptions }),
+        ...(deps.scanInterval === undefined ? {} : { scanInterval: deps.scanInterval }),
+        controller: {
+          // Half the kernel's answer timeout: late enough for a slow guest, early enough that
+          // the kernel never gives up on us and swaps by itself.
+          ...(answerTimeoutMs !== null ? { deadlineMs: Math.max(200, answerTimeoutMs / 2) } : {}),
+          // The proactive mode keeps MemFree (what the kernel compares) above the threshold plus a margin.
+          memory: { thresholdPages: Math.floor(thresholdBytes / PAGE_BYTES), freePages: () => Math.floor(readFreeBytes() / PAGE_BYTES) },
+          onAnswer: (a) => {
+            let freeBytesAfter: number | null = null;
+            try {
+              freeBytesAfter = readFreeBytes();
+            } catch {
+              // The sampler reports an unreadable /proc/meminfo.
+            }
+            answers.push({
+              sentMs: a.sentAt - runStartedAt,
+              startMs: a.startedAt - runStartedAt,
+              firstCallMs: a.firstCallAt === null ? null : a.firstCallAt - runStartedAt,
+              endMs: a.endedAt - runStartedAt,
+              pagesWanted: a.pagesWanted,
+              freePagesAtSignal: a.freePagesAtSignal,
+              freeBytesAtSignal: a.freePagesAtSignal * PAGE_BYTES,
+              selections: a.selections,
+              swapOutCalls: a.swapOutCalls,
+              pagesFreed: a.pagesFreed,
+              freeBytesAfter,
+            });
+          },
         },
       });
-      await c.start();
-      controller = c;
-      cleanups.push(() => c.stop());
-      scanLoop = new ScanLoop(
-        () => profiled.scan(),
-        deps.scanInterval ?? {},
-        (err) => agentErrors.push(`profiler: ${msg(err)}`),
-      );
-      scanLoop.start();
-      const s = scanLoop;
-      cleanups.push(() => s.stop());
+      agent = session;
+      cleanups.push(() => session.stop());
     }
 
     const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
@@ -320,24 +313,23 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
         }
       },
     });
-    deps.onStarted?.({ region, controller });
+    deps.onStarted?.({ region, controller: agent?.controller });
     const run = await running;
     const wallMs = performance.now() - t0;
     sampler.stop();
     // Stop answering (the region is still there, so signals keep coming) and let the answer
     // in progress, and any call past its deadline, finish before the counters are read, so
     // that the agent's and the kernel's accounts cover the same calls.
-    scanLoop?.stop();
-    if (controller !== undefined) {
-      await controller.stop();
-      if (controller.lastError !== undefined) agentErrors.push(`controller: ${msg(controller.lastError)}`);
+    if (agent !== undefined) {
+      await agent.stop();
+      agentErrors.push(...agent.errors);
     }
     const snap1 = readSystemSnapshot();
     const usage = diffProcessUsage(usage0, readProcessUsage());
     const counters1 = await readBalloonCounters(sysfsDir);
     if (sampler.error !== undefined) agentErrors.push(`free-memory sampler: ${msg(sampler.error)}`);
     const delta = diffSnapshots(snap0, snap1);
-    const stats = controller?.stats ?? null;
+    const stats = agent?.controller.stats ?? null;
     const kernelCounters = 'error' in counters0 || 'error' in counters1 ? null : diffCounters(counters0.counters, counters1.counters);
     return {
       workload: spec.name,
@@ -371,7 +363,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       pagesFreed: stats?.pagesFreed ?? 0,
       controller: stats === null ? null : { ...stats },
       answers,
-      scans: scanLoop?.scans ?? null,
+      scans: agent?.scans ?? null,
       agentErrors,
       integrity: run.integrity,
       kernelCounters,

@@ -443,7 +443,7 @@ describe('BalloonController', () => {
       const controller = new BalloonController(kernel, profiler, {
         policy: new LruApproxPolicy(),
         memory: gauge(500, 1000),
-        proactive: { enabled: true, marginFraction: 0.1, minIdleScans: 10, maxPagesPerRound: 64, intervalMs: 1000 },
+        proactive: { marginFraction: 0.1, minIdleScans: 10, maxPagesPerRound: 64, intervalMs: 1000 },
       });
       await controller.start();
       expect(kernel.calls).toHaveLength(0);
@@ -462,7 +462,7 @@ describe('BalloonController', () => {
       const controller = new BalloonController(kernel, profiler, {
         policy: new LruApproxPolicy(),
         memory: gauge(1080, 1000),
-        proactive: { enabled: true, marginFraction: 0.1, minIdleScans: 10, maxPagesPerRound: 64, intervalMs: 0 },
+        proactive: { marginFraction: 0.1, minIdleScans: 10, maxPagesPerRound: 64, intervalMs: 0 },
       });
       await controller.start();
       expect(await controller.proactiveRound()).toBe(20);
@@ -471,7 +471,50 @@ describe('BalloonController', () => {
       await controller.stop();
     });
 
-    it('needs a memory gauge', () => {
+    it('also covers what the process consumed between two rounds', async () => {
+      let base = 1000;
+      const asked: number[] = [];
+      const lru = new LruApproxPolicy();
+      const policy: EvictionPolicy = { name: 'spy', selectVictims: (state, pages) => (asked.push(pages), lru.selectVictims(state, pages)) };
+      const controller = new BalloonController(kernel, profiler, {
+        policy,
+        memory: { thresholdPages: 1000, freePages: () => base + kernel.count(Truth.Swapped) },
+        proactive: { marginFraction: 0.1, minIdleScans: 10, intervalMs: 0 },
+      });
+      expect(controller.proactive, 'on by default with a gauge').toBe(true);
+      await controller.start();
+      expect(await controller.proactiveRound()).toBe(100); // free 1000 -> 1100
+      base -= 60; // the process faulted 60 pages in: free 1040
+      await controller.proactiveRound();
+      // 60 short of the floor, plus half the 60 consumed since the last round.
+      expect(asked).toEqual([100, 90]);
+      await controller.stop();
+    });
+
+    it('answers a signal that arrives during a round once the round is over', async () => {
+      kernel.delayMs = 50;
+      const controller = new BalloonController(kernel, profiler, {
+        policy: new LruApproxPolicy(),
+        hysteresisFraction: 0,
+        memory: gauge(500, 1000),
+        proactive: { minIdleScans: 10, maxPagesPerRound: 32, intervalMs: 0 },
+      });
+      await controller.start();
+      const round = controller.proactiveRound();
+      kernel.emit({ pagesWanted: 48, freePages: 500 });
+      expect(controller.stats.signalsCoalesced).toBe(1);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(await round).toBe(32);
+      await controller.whenIdle();
+      // The round's 32 pages count towards the signal: the answer frees the other 16.
+      expect(controller.stats).toMatchObject({ answers: 1, proactivePagesFreed: 32, pagesFreed: 48 });
+      expect(kernel.pagesPerCall()).toEqual([32, 16]);
+      await controller.stop();
+    });
+
+    it('is off without a gauge, and an error when asked for without one', () => {
+      expect(new BalloonController(kernel, profiler).proactive).toBe(false);
+      expect(new BalloonController(kernel, profiler, { memory: gauge(0, 10), proactive: { enabled: false } }).proactive).toBe(false);
       expect(() => new BalloonController(kernel, profiler, { proactive: { enabled: true } })).toThrowError(/memory gauge/);
     });
   });
