@@ -7,12 +7,9 @@ import {
   AgentSession,
   createPolicy,
   isPolicyName,
-  POLICY_NAMES,
   probeRegistration,
   type AdaptiveScanIntervalOptions,
-  type AnswerRecord,
   type BalloonController,
-  type ControllerStats,
   type KernelPort,
   type ProfilerOptions,
 } from '../agent/index.js';
@@ -26,8 +23,6 @@ import {
   readFreeBytes,
   readProcessUsage,
   readSystemSnapshot,
-  type FreeMemorySample,
-  type SwapDevice,
 } from '../metrics/index.js';
 import {
   allocWorkloadRegion,
@@ -41,19 +36,16 @@ import {
   referenceString,
   runWorkload,
   sampleReferences,
-  type IntegrityResult,
   type RegionKind,
   type WorkloadRegion,
   type WorkloadSpec,
 } from '../workloads/index.js';
+import { BASELINE_POLICY, DEFAULT_THRESHOLD_BYTES, RUN_POLICY_NAMES, type RunAnswer, type RunResult } from '../shared/run-result.js';
+import { parsePositiveInt, UsageError } from '../shared/usage.js';
 import { startBystander, type Bystander, type BystanderMethod } from './bystander.js';
-import { UsageError } from './errors.js';
 
-export const BASELINE_POLICY = 'kernel';
-export const RUN_POLICY_NAMES: readonly string[] = [BASELINE_POLICY, ...POLICY_NAMES];
-
-/** Kernel's default threshold (kernel-patch/README.md: "default 1 GiB worth"). */
-export const DEFAULT_THRESHOLD_BYTES = 1 << 30;
+// For the CLI's other modules and the scripts that read results.
+export { BASELINE_POLICY, DEFAULT_THRESHOLD_BYTES, parsePositiveInt, RUN_POLICY_NAMES, type RunAnswer, type RunResult };
 
 export interface RunCliOptions {
   workload: string;
@@ -81,13 +73,6 @@ export interface RunPlan {
   bystander: boolean;
   bystanderMethod: BystanderMethod | undefined;
   region: RegionKind | 'auto';
-}
-
-export function parsePositiveInt(text: string, what: string): number {
-  if (!/^\s*-?\d+\s*$/.test(text)) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
-  return n;
 }
 
 export function checkPolicyName(name: string): string {
@@ -130,58 +115,6 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
     bystanderMethod: m as BystanderMethod | undefined,
     region,
   };
-}
-
-export interface RunResult {
-  workload: string;
-  policy: string;
-  region: RegionKind;
-  sizeBytes: number;
-  pages: number;
-  passes: number;
-  seed: number;
-  references: number;
-  thresholdBytes: number;
-  thresholdSource: 'option' | 'sysfs' | 'default';
-  wallMs: number;
-  runMs: number;
-  verifyMs: number;
-  cpu: { userMs: number; systemMs: number; totalMs: number };
-  majorFaults: number;
-  minorFaults: number;
-  pswpin: number;
-  pswpout: number;
-  pgmajfault: number;
-  vmstat: Record<string, number>;
-  swapDevices: SwapDevice[];
-  swapBusyMs: number;
-  thresholdDeficitMiBs: number;
-  freeMemory: { intervalMs: number; samples: number; minFreeBytes: number | null; series: FreeMemorySample[] };
-  sigballoonCount: number;
-  swapOutCalls: number;
-  pagesRequested: number;
-  pagesFreed: number;
-  controller: ControllerStats | null;
-  /** Each answer to a signal, times in ms since the workload started, with free memory right after it. */
-  answers: RunAnswer[];
-  scans: number | null;
-  agentErrors: string[];
-  integrity: IntegrityResult;
-  kernelCounters: Record<string, number> | null;
-  kernelCountersError: string | null;
-  bystander: { method: BystanderMethod; bytes: number } | null;
-  traceFile: string | null;
-}
-
-export interface RunAnswer extends Omit<AnswerRecord, 'sentAt' | 'startedAt' | 'endedAt' | 'firstCallAt'> {
-  /** When the kernel sent the signal answered, and when the answer started, sent its first call, and ended. */
-  sentMs: number;
-  startMs: number;
-  firstCallMs: number | null;
-  endMs: number;
-  /** MemFree when the signal was raised (from the signal) and right after the answer. */
-  freeBytesAtSignal: number;
-  freeBytesAfter: number | null;
 }
 
 const msg = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { execa } from 'execa';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/usage.js';
 import { simulateBound, type SimulateFile, type WorkloadBound } from './bound.js';
 import { guestCommand, runArgs, SSH_GRACE_SECONDS, targetExecutor, type CellExecutor } from './cell.js';
 import { matrixCells, mergeInputs, planMatrix, readMatrixConfig, type ExperimentMatrix, type MatrixInput } from './matrix.js';

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { sshOptions, vmStatus } from '../harness/vm.js';
 import { shQuote } from '../harness/exec.js';
 import { projectRoot } from '../harness/paths.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/usage.js';
 import { ExperimentError } from './errors.js';
 import { resolveVagrantSsh } from './vagrant-target.js';
 

@@ -1,8 +1,8 @@
 /** Per workload and policy: counts, medians and ratios (pure). */
 import type { RunRecord } from '../experiment/cell.js';
 import type { WorkloadBound } from '../experiment/bound.js';
-import { RUN_POLICY_NAMES } from '../cli/run.js';
-import type { RunResult } from '../cli/run.js';
+import { RUN_POLICY_NAMES } from '../shared/run-result.js';
+import type { RunResult } from '../shared/run-result.js';
 import type { ResultsData } from './load.js';
 
 export interface PolicySummary {

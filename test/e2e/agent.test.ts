@@ -10,7 +10,7 @@
  * what the kernel does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/cli/run.js';
+import type { RunResult } from '../../src/shared/run-result.js';
 import { sshExec, vmDefaults, vmDown, vmUp, type VmState } from '../../src/harness/vm.js';
 
 const instance = 'e2e-agent';
