@@ -7,20 +7,36 @@ import {
   type ProfilerPort,
   type SwapOutResult,
 } from './kernel-port.js';
-import { PageState, type PageRange } from './page-state.js';
+import type { PageRange } from './page-state.js';
 import { BalloonPolicy } from './policies/balloon.js';
 import type { EvictionPolicy } from './policies/policy.js';
 import { countPages, indicesToRanges } from './policies/select.js';
 
 export interface ProactiveOptions {
-  /** Release idle pages before any signal (self-ballooning). */
+  /**
+   * Keep free memory at or above the threshold plus a margin by releasing
+   * pages that stay cold, before the kernel has to ask (as Senpai/TMO and
+   * Xen's self-ballooning do). On by default whenever ControllerOptions.memory
+   * is given (see docs/controller.md for the measurement behind the
+   * default); setting it true without a gauge is an error.
+   */
   enabled: boolean;
+  /** The margin above the kernel's threshold, as a fraction of the threshold. */
+  marginFraction: number;
   /** Only pages idle for at least this many consecutive scans are released. */
   minIdleScans: number;
   /** At most this many pages per proactive round. */
   maxPagesPerRound: number;
   /** Period of automatic rounds after start(); 0 = only when proactiveRound() is called. */
   intervalMs: number;
+}
+
+/** Free memory as the kernel's watcher sees it, for the proactive mode. */
+export interface MemoryGauge {
+  /** Free pages now (MemFree: what the kernel compares with its threshold). */
+  freePages(): number;
+  /** The kernel's threshold, in pages. */
+  readonly thresholdPages: number;
 }
 
 export interface ControllerOptions {
@@ -31,35 +47,57 @@ export interface ControllerOptions {
   maxPagesPerCall: number;
   /** Largest number of ranges in one swap-out call (the kernel accepts at most 1024). */
   maxRangesPerCall: number;
-  /** Time budget (ms) to answer a signal; no new call starts after it and a late call is abandoned. */
+  /**
+   * Time budget (ms) to answer a signal, counted from when the kernel sent
+   * it; no new call starts after it (except an answer's first) and a late
+   * call is abandoned.
+   */
   deadlineMs: number;
+  /**
+   * Most policy selections in one answer: when a selection frees less than
+   * wanted (pages skipped or already in swap, failures), the controller
+   * selects again among the pages not yet tried, up to this many times.
+   */
+  maxSelectionsPerAnswer: number;
   /** Flags passed to every swap-out call. */
   swapOutFlags: number;
   proactive: ProactiveOptions;
+  /** Free memory and threshold (needed by the proactive mode). */
+  memory?: MemoryGauge;
   /** Clock (ms); replaceable in tests (fake timers also replace Date.now). */
   now: () => number;
+  /** CLOCK_MONOTONIC in ns (the clock of BalloonSignal.sentAtNs). */
+  monotonicNs: () => bigint;
   /** Called after each answer to a signal (for logs and plots); must not throw. */
   onAnswer?: (answer: AnswerRecord) => void;
 }
 
-/** One answer to a signal (or to a coalesced group of signals). */
+/** One answer to a signal (or to a coalesced group of signals). Times are on the controller's clock (ms). */
 export interface AnswerRecord {
-  /** Clock time (ms) when the answer started and ended. */
+  /** When the kernel sent the signal answered (the latest of a coalesced group). */
+  sentAt: number;
+  /** When the answer started and ended. */
   startedAt: number;
   endedAt: number;
+  /** When the first swap-out call went out (null: the policy found nothing to release). */
+  firstCallAt: number | null;
   /** Pages the signal asked for, less what was freed since it arrived. */
   pagesWanted: number;
   /** Free pages the kernel reported in the signal. */
   freePagesAtSignal: number;
+  /** Policy selections (more than one when a selection freed less than wanted). */
+  selections: number;
   swapOutCalls: number;
+  /** Pages freed by the calls that returned within the answer (late calls count in the stats only). */
   pagesFreed: number;
 }
 
 export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
-  enabled: false,
-  minIdleScans: 16,
-  maxPagesPerRound: 4096,
-  intervalMs: 0,
+  enabled: true,
+  marginFraction: 0.1,
+  minIdleScans: 4,
+  maxPagesPerRound: 16384,
+  intervalMs: 250,
 };
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -69,9 +107,11 @@ export function defaultControllerOptions(): ControllerOptions {
     maxPagesPerCall: 8192,
     maxRangesPerCall: SWAPOUT_MAX_RANGES_PER_CALL,
     deadlineMs: 200,
+    maxSelectionsPerAnswer: 16,
     swapOutFlags: 0,
     proactive: { ...DEFAULT_PROACTIVE_OPTIONS },
     now: () => Date.now(),
+    monotonicNs: () => process.hrtime.bigint(),
   };
 }
 
@@ -83,6 +123,10 @@ export interface ControllerStats {
   signalsCoalesced: number;
   /** Answers started (one per signal or per coalesced group). */
   answers: number;
+  /** Answers that ended with less freed than wanted (deadline, nothing left to release, errors). */
+  answersShort: number;
+  /** Policy selections made by answers. */
+  selections: number;
   swapOutCalls: number;
   /** Pages the controller asked the kernel to release (after hysteresis). */
   pagesRequested: number;
@@ -100,26 +144,44 @@ export interface ControllerStats {
 
 interface PendingSignal {
   signal: BalloonSignal;
+  /** When the kernel sent it, on the controller's clock. */
+  sentAt: number;
   /** stats.pagesFreed when the signal arrived: later releases count towards it. */
   freedAtArrival: number;
+}
+
+/** What one answer (or proactive round) wants, and what it sent and freed so far. */
+interface Tally {
+  target: number;
+  freed: number;
+  /** Pages sent to the kernel. */
+  sent: number;
+  calls: number;
+  firstCallAt: number | null;
 }
 
 const TIMED_OUT = Symbol('timed out');
 
 /**
- * Answers balloon signals: registers with the kernel, listens for signals,
+ * Answers balloon signals: listens for signals, registers with the kernel,
  * asks the policy for pagesWanted plus a hysteresis margin, and sends the
  * victims in as few swap-out calls as the per-call cap allows, within a
- * deadline. Signals arriving while an answer is in progress are coalesced:
- * only the most recent is answered next, reduced by the pages freed since it
- * arrived. Never blocks: everything is promise-based, and all I/O goes
- * through the injected ports.
+ * deadline counted from the kernel's send. When the calls free less than
+ * wanted (pages skipped, already in swap, failed), it selects again until the
+ * request is met, nothing is left, or the deadline passes. Pages stay
+ * "released" for the policy (and for profiler scans) while their call is in
+ * flight, even past the deadline. Signals arriving while an answer is in
+ * progress are coalesced: only the most recent is answered next, reduced by
+ * the pages freed since it arrived. Never blocks: everything is
+ * promise-based, and all I/O goes through the injected ports.
  */
 export class BalloonController {
   readonly stats: ControllerStats = {
     signalsReceived: 0,
     signalsCoalesced: 0,
     answers: 0,
+    answersShort: 0,
+    selections: 0,
     swapOutCalls: 0,
     pagesRequested: 0,
     pagesFreed: 0,
@@ -131,6 +193,8 @@ export class BalloonController {
     errors: 0,
   };
   lastError: unknown;
+  /** Whether proactive rounds run (enabled, and a memory gauge was given). */
+  readonly proactive: boolean;
   private readonly options: ControllerOptions;
   private unsubscribe: (() => void) | undefined;
   private proactiveTimer: ReturnType<typeof setInterval> | undefined;
@@ -138,7 +202,11 @@ export class BalloonController {
   private busy: Promise<void> | undefined;
   /** Calls abandoned at their deadline, still running in the kernel. */
   private readonly lateCalls = new Set<Promise<unknown>>();
-  private stopped = false;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  /** Proactive mode: free pages when the last round ended, and the smoothed pages consumed per round. */
+  private freeAfterLastRound: number | undefined;
+  private consumptionPerRound = 0;
 
   constructor(
     private readonly kernel: KernelPort,
@@ -148,13 +216,22 @@ export class BalloonController {
     const defaults = defaultControllerOptions();
     this.options = { ...defaults, ...options, proactive: { ...defaults.proactive, ...options.proactive } };
     const o = this.options;
+    const p = o.proactive;
     const validCap = (value: number, max: number): boolean => Number.isInteger(value) && value >= 1 && value <= max;
     if (
       !(
         o.hysteresisFraction >= 0 &&
         validCap(o.maxPagesPerCall, SWAPOUT_MAX_PAGES_PER_CALL) &&
         validCap(o.maxRangesPerCall, SWAPOUT_MAX_RANGES_PER_CALL) &&
-        o.deadlineMs > 0
+        o.deadlineMs > 0 &&
+        Number.isInteger(o.maxSelectionsPerAnswer) &&
+        o.maxSelectionsPerAnswer >= 1 &&
+        p.marginFraction >= 0 &&
+        Number.isInteger(p.minIdleScans) &&
+        p.minIdleScans >= 1 &&
+        Number.isInteger(p.maxPagesPerRound) &&
+        p.maxPagesPerRound >= 1 &&
+        p.intervalMs >= 0
       )
     ) {
       throw new AgentError('invalid controller options', {
@@ -162,8 +239,14 @@ export class BalloonController {
         maxPagesPerCall: o.maxPagesPerCall,
         maxRangesPerCall: o.maxRangesPerCall,
         deadlineMs: o.deadlineMs,
+        maxSelectionsPerAnswer: o.maxSelectionsPerAnswer,
+        proactive: { ...p },
       });
     }
+    if (options.proactive?.enabled === true && o.memory === undefined) {
+      throw new AgentError('the proactive mode needs a memory gauge (options.memory: free pages and the threshold)', {});
+    }
+    this.proactive = p.enabled && o.memory !== undefined;
   }
 
   /** True while an answer (or proactive round) is in progress. */
@@ -171,27 +254,59 @@ export class BalloonController {
     return this.busy !== undefined;
   }
 
+  /**
+   * Installs the signal listener, then registers: the kernel may signal as
+   * soon as the registration exists, and a signal sent before a handler is
+   * installed is lost (the kernel then waits its answer timeout). If the
+   * registration fails, the listener is removed again.
+   */
   async start(): Promise<void> {
-    if (this.unsubscribe !== undefined) throw new AgentError('controller already started', {});
-    await this.kernel.register(this.profiler.layout.regions);
+    if (this.started) throw new AgentError('controller already started', {});
+    this.started = true;
     this.unsubscribe = this.kernel.onSignal((signal) => this.handleSignal(signal));
+    try {
+      await this.kernel.register(this.profiler.layout.regions);
+    } catch (error) {
+      this.unsubscribe();
+      this.unsubscribe = undefined;
+      this.stopping = Promise.resolve();
+      throw error;
+    }
     const proactive = this.options.proactive;
-    if (proactive.enabled && proactive.intervalMs > 0) {
-      this.proactiveTimer = setInterval(() => void this.proactiveRound(), proactive.intervalMs);
+    if (this.proactive && proactive.intervalMs > 0) {
+      this.proactiveTimer = setInterval(() => {
+        this.proactiveRound().catch((error: unknown) => {
+          this.stats.errors++;
+          this.lastError = error;
+        });
+      }, proactive.intervalMs);
     }
   }
 
-  /** Stops listening, waits for the answer in progress, then unregisters. A second call does nothing. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+  /**
+   * Stops answering, waits for the answer in progress (and calls past their
+   * deadline), unregisters, and only then removes the listener: while the
+   * process is registered the kernel may still signal, and the default
+   * action of the signal would kill the process. Later calls return the
+   * same promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     if (this.proactiveTimer !== undefined) clearInterval(this.proactiveTimer);
     this.proactiveTimer = undefined;
     this.pending = undefined;
-    await this.whenIdle();
-    await this.kernel.unregister();
+    if (!this.started) return;
+    try {
+      await this.whenIdle();
+      await this.kernel.unregister();
+    } finally {
+      this.unsubscribe?.();
+      this.unsubscribe = undefined;
+    }
   }
 
   /** Resolves once no answer is in progress (including coalesced follow-ups and calls that outlived their deadline). */
@@ -202,40 +317,67 @@ export class BalloonController {
     }
   }
 
-  /** Entry point for kernel signals (also callable directly). */
+  /** Entry point for kernel signals (also callable directly). Ignored once stop() was called. */
   handleSignal(signal: BalloonSignal): void {
+    if (this.stopping !== undefined) return;
     this.stats.signalsReceived++;
+    const ageMs = signal.sentAtNs === undefined ? 0 : Math.max(0, Number(this.options.monotonicNs() - signal.sentAtNs) / 1e6);
+    const pending: PendingSignal = { signal, sentAt: this.options.now() - ageMs, freedAtArrival: this.stats.pagesFreed };
     if (this.busy !== undefined) {
       this.stats.signalsCoalesced++;
-      this.pending = { signal, freedAtArrival: this.stats.pagesFreed };
+      this.pending = pending;
       return;
     }
-    this.runExclusive(() => this.answerLoop({ signal, freedAtArrival: this.stats.pagesFreed }));
+    this.runExclusive(() => this.answerLoop(pending));
   }
 
   /**
-   * Self-ballooning: releases up to maxPagesPerRound present pages idle for
-   * at least minIdleScans scans. Skipped (returns 0) while an answer runs.
+   * Proactive mode: keeps free memory at or above the threshold plus the
+   * margin, plus what the process consumed between the last two rounds (so
+   * that free memory is still above the floor at the next round), by
+   * releasing up to maxPagesPerRound pages: the policy's choice among pages
+   * idle for at least minIdleScans scans. Skipped (returns 0) while an
+   * answer runs or after stop().
    */
   async proactiveRound(): Promise<number> {
-    if (this.busy !== undefined) return 0;
+    const memory = this.options.memory;
+    if (memory === undefined) throw new AgentError('proactive rounds need a memory gauge (options.memory)', {});
+    if (this.busy !== undefined || this.stopping !== undefined) return 0;
+    const { minIdleScans, maxPagesPerRound, marginFraction } = this.options.proactive;
+    const free = memory.freePages();
+    if (this.freeAfterLastRound !== undefined) {
+      const consumed = Math.max(0, this.freeAfterLastRound - free);
+      this.consumptionPerRound = (this.consumptionPerRound + consumed) / 2;
+    }
+    this.freeAfterLastRound = free;
+    const floor = Math.ceil(memory.thresholdPages * (1 + marginFraction) + this.consumptionPerRound);
+    const wanted = Math.min(maxPagesPerRound, floor - free);
+    if (wanted <= 0) return 0;
     let freed = 0;
     this.runExclusive(async () => {
       this.stats.proactiveRounds++;
-      const { minIdleScans, maxPagesPerRound } = this.options.proactive;
       const state = this.profiler.policyState();
-      const chosen: number[] = [];
-      for (let page = 0; page < state.pageCount && chosen.length < maxPagesPerRound; page++) {
-        if (state.state[page] === PageState.Present && state.idleScans[page]! >= minIdleScans) chosen.push(page);
+      const cold: number[] = [];
+      for (const range of this.options.policy.selectVictims(state, wanted)) {
+        for (let page = range.first; page < range.first + range.count && cold.length < wanted; page++) {
+          if (state.idleScans[page]! >= minIdleScans) cold.push(page);
+        }
       }
-      if (chosen.length === 0) return;
-      freed = await this.release(indicesToRanges(chosen), this.options.now() + this.options.deadlineMs);
+      if (cold.length === 0) return;
+      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null };
+      await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, tally);
+      freed = tally.freed;
       this.stats.proactivePagesFreed += freed;
+      this.freeAfterLastRound = memory.freePages();
     });
     await this.whenIdle();
     return freed;
   }
 
+  /**
+   * Runs one answer or proactive round at a time. A signal that arrived
+   * meanwhile (and was not taken up by the answer loop) is answered next.
+   */
   private runExclusive(task: () => Promise<void>): void {
     const run = task()
       .catch((error: unknown) => {
@@ -243,7 +385,10 @@ export class BalloonController {
         this.lastError = error;
       })
       .finally(() => {
-        if (this.busy === run) this.busy = undefined;
+        if (this.busy !== run) return;
+        this.busy = undefined;
+        const next = this.pending;
+        if (next !== undefined && this.stopping === undefined) this.runExclusive(() => this.answerLoop(next));
       });
     this.busy = run;
   }
@@ -256,7 +401,7 @@ export class BalloonController {
       const stillWanted = current.signal.pagesWanted - (this.stats.pagesFreed - current.freedAtArrival);
       if (stillWanted > 0) {
         try {
-          await this.answer(stillWanted, current.signal, current.signal.deadlineMs ?? this.options.deadlineMs);
+          await this.answer(stillWanted, current);
         } catch (error) {
           // A failed answer must not stall the coalesced follow-up.
           this.stats.errors++;
@@ -267,52 +412,104 @@ export class BalloonController {
     }
   }
 
-  private async answer(pagesWanted: number, signal: BalloonSignal, deadlineMs: number): Promise<void> {
+  private async answer(pagesWanted: number, current: PendingSignal): Promise<void> {
     this.stats.answers++;
     const startedAt = this.options.now();
-    const calls0 = this.stats.swapOutCalls;
-    const deadline = startedAt + deadlineMs;
+    const deadline = current.sentAt + (current.signal.deadlineMs ?? this.options.deadlineMs);
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
-    const ranges = this.options.policy.selectVictims(this.profiler.policyState(), target);
-    const pagesFreed = await this.release(ranges, deadline);
-    this.options.onAnswer?.({
-      startedAt,
-      endedAt: this.options.now(),
-      pagesWanted,
-      freePagesAtSignal: signal.freePages,
-      swapOutCalls: this.stats.swapOutCalls - calls0,
-      pagesFreed,
-    });
+    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null };
+    let selections = 0;
+    try {
+      // Pages chosen earlier in this answer are released (or in flight) for the
+      // policy, so each selection offers pages not yet tried. After a shortfall
+      // the next selection is scaled by the share of pages freed so far (at
+      // most 8x), and its calls stop once enough is freed.
+      while (tally.freed < pagesWanted && selections < this.options.maxSelectionsPerAnswer) {
+        if (selections > 0 && this.options.now() >= deadline) {
+          this.stats.deadlineMisses++;
+          break;
+        }
+        selections++;
+        this.stats.selections++;
+        const share = tally.sent === 0 ? 1 : Math.max(tally.freed / tally.sent, 1 / 8);
+        const ranges = this.options.policy.selectVictims(this.profiler.policyState(), Math.ceil((target - tally.freed) / share));
+        if (ranges.length === 0) break;
+        if (await this.release(ranges, deadline, tally, tally.calls === 0)) break;
+      }
+    } finally {
+      if (tally.freed < pagesWanted) this.stats.answersShort++;
+      this.options.onAnswer?.({
+        sentAt: current.sentAt,
+        startedAt,
+        endedAt: this.options.now(),
+        firstCallAt: tally.firstCallAt,
+        pagesWanted,
+        freePagesAtSignal: current.signal.freePages,
+        selections,
+        swapOutCalls: tally.calls,
+        pagesFreed: tally.freed,
+      });
+    }
   }
 
-  /** Sends ranges in capped calls until done or the deadline passes; returns pages freed. */
-  private async release(ranges: readonly PageRange[], deadline: number): Promise<number> {
-    let freed = 0;
-    let first = true;
-    for (const call of splitIntoCalls(ranges, this.options.maxPagesPerCall, this.options.maxRangesPerCall)) {
-      let remaining = deadline - this.options.now();
+  /**
+   * Pages the next call may carry: what is still missing, scaled by the share
+   * of sent pages that were freed so far (at most 2x), within the per-call cap.
+   */
+  private nextCallPages(tally: Tally): number {
+    const missing = tally.target - tally.freed;
+    if (missing <= 0) return 0;
+    const share = tally.sent === 0 ? 1 : Math.max(tally.freed / tally.sent, 1 / 2);
+    return Math.min(this.options.maxPagesPerCall, Math.ceil(missing / share));
+  }
+
+  /**
+   * Sends ranges in calls sized by nextCallPages() until the tally's target is
+   * freed, all are sent, or the deadline passes (then returns true). With
+   * mustSendFirst, the first call goes out even past the deadline (with one
+   * deadline's worth of time): an answer without a single call leaves the
+   * kernel to its fallback.
+   */
+  private async release(ranges: readonly PageRange[], deadline: number, tally: Tally, mustSendFirst = true): Promise<boolean> {
+    const cursor = new RangeCursor(ranges);
+    let callsHere = 0;
+    for (;;) {
+      const limit = this.nextCallPages(tally);
+      if (limit === 0) return false;
+      const call = cursor.take(limit, this.options.maxRangesPerCall);
+      if (call.length === 0) return false;
+      const now = this.options.now();
+      let remaining = deadline - now;
       if (remaining <= 0) {
         this.stats.deadlineMisses++;
-        // An answer without a single call leaves the kernel to its fallback:
-        // the first call always goes out, with one deadline's worth of time.
-        if (!first) break;
+        if (!(mustSendFirst && callsHere === 0)) return true;
         remaining = this.options.deadlineMs;
       }
-      first = false;
+      callsHere++;
+      tally.calls++;
+      tally.firstCallAt ??= now;
       const pages = countPages(call);
+      tally.sent += pages;
       this.stats.swapOutCalls++;
       this.stats.pagesRequested += pages;
-      // Optimistic: the next profiler scan corrects pages the kernel skipped.
+      // Released for the policy and for scans until the call returns.
       this.profiler.markReleased(call);
-      const inFlight = this.kernel.swapOut(this.profiler.layout.toByteRanges(call), this.options.swapOutFlags);
-      const outcome = await raceTimeout(inFlight, remaining);
-      if (outcome === TIMED_OUT) {
+      let inFlight: Promise<SwapOutResult>;
+      try {
+        inFlight = this.kernel.swapOut(this.profiler.layout.toByteRanges(call), this.options.swapOutFlags);
+      } catch (error) {
+        this.profiler.releaseEnded(call);
+        throw error;
+      }
+      const settled = inFlight.finally(() => this.profiler.releaseEnded(call));
+      const result = await raceTimeout(settled, remaining);
+      if (result === TIMED_OUT) {
         this.stats.deadlineMisses++;
         // Account for the late call when it completes; do not wait for it.
-        const late = inFlight
+        const late = settled
           .then(
-            (result) => this.account(result),
+            (r) => this.account(r),
             (error: unknown) => {
               this.stats.errors++;
               this.lastError = error;
@@ -320,11 +517,10 @@ export class BalloonController {
           )
           .finally(() => this.lateCalls.delete(late));
         this.lateCalls.add(late);
-        break;
+        return true;
       }
-      freed += this.account(outcome);
+      tally.freed += this.account(result);
     }
-    return freed;
   }
 
   private account(result: SwapOutResult): number {
@@ -335,31 +531,41 @@ export class BalloonController {
   }
 }
 
+/** Walks sorted ranges, handing out calls of at most a given number of pages and ranges. */
+class RangeCursor {
+  private index = 0;
+  /** Pages of ranges[index] already handed out. */
+  private offset = 0;
+
+  constructor(private readonly ranges: readonly PageRange[]) {}
+
+  /** The next call: at most maxPages pages in at most maxRanges ranges (empty when all are out). */
+  take(maxPages: number, maxRanges: number): PageRange[] {
+    const call: PageRange[] = [];
+    let pages = 0;
+    while (pages < maxPages && call.length < maxRanges && this.index < this.ranges.length) {
+      const range = this.ranges[this.index]!;
+      const count = Math.min(range.count - this.offset, maxPages - pages);
+      call.push({ first: range.first + this.offset, count });
+      pages += count;
+      this.offset += count;
+      if (this.offset === range.count) {
+        this.index++;
+        this.offset = 0;
+      }
+    }
+    return call;
+  }
+}
+
 /**
  * Splits ranges into calls of at most maxPages pages and maxRanges ranges
  * each (splitting a range across calls if needed).
  */
 export function splitIntoCalls(ranges: readonly PageRange[], maxPages: number, maxRanges = Number.POSITIVE_INFINITY): PageRange[][] {
+  const cursor = new RangeCursor(ranges);
   const calls: PageRange[][] = [];
-  let current: PageRange[] = [];
-  let inCurrent = 0;
-  for (const range of ranges) {
-    let first = range.first;
-    let left = range.count;
-    while (left > 0) {
-      const take = Math.min(left, maxPages - inCurrent);
-      current.push({ first, count: take });
-      inCurrent += take;
-      first += take;
-      left -= take;
-      if (inCurrent === maxPages || current.length === maxRanges) {
-        calls.push(current);
-        current = [];
-        inCurrent = 0;
-      }
-    }
-  }
-  if (current.length > 0) calls.push(current);
+  for (let call = cursor.take(maxPages, maxRanges); call.length > 0; call = cursor.take(maxPages, maxRanges)) calls.push(call);
   return calls;
 }
 

@@ -10,6 +10,7 @@ export {
   type ControllerOptions,
   type ControllerOptionsInput,
   type ControllerStats,
+  type MemoryGauge,
   type ProactiveOptions,
 } from './controller.js';
 export { AgentError, PROFILER_ADVICE } from './errors.js';
@@ -41,5 +42,12 @@ export { DEFAULT_PROFILER_OPTIONS, Profiler, type ProfilerOptions, type ScanResu
 export { RegionLayout } from './region-layout.js';
 export { AdaptiveScanInterval, DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS, type AdaptiveScanIntervalOptions } from './scan-interval.js';
 export { ScanLoop } from './scan-loop.js';
+export { AgentSession, probeRegistration, type AgentSessionOptions } from './session.js';
+export {
+  DEFAULT_PRESSURE_MODEL_OPTIONS,
+  runPressureModel,
+  type PressureModelOptions,
+  type PressureModelResult,
+} from './pressure-model.js';
 export { DEFAULT_SIMULATION_OPTIONS, simulateBelady, simulatePolicy, type SimulationOptions, type SimulationResult } from './simulator.js';
 export * from './trace.js';

@@ -10,6 +10,14 @@ export interface BalloonSignal {
   freePages: number;
   /** Optional per-signal answer deadline (ms); the controller's default applies otherwise. */
   deadlineMs?: number;
+  /**
+   * When the signal was sent, on CLOCK_MONOTONIC (the clock of
+   * process.hrtime.bigint()), in ns. The addon stamps each signal in its
+   * handler, microseconds after the kernel queued it, however long the
+   * event loop then took to run the listener: the answer's deadline counts
+   * from here. Absent: from when the listener ran.
+   */
+  sentAtNs?: bigint;
 }
 
 /**
@@ -58,11 +66,19 @@ export interface KernelPort {
 
 /**
  * What the controller needs from profiling: the region layout, the current
- * policy state, and a way to record pages it released (so that a second
- * answer before the next scan does not pick them again).
+ * policy state, and a way to record pages it handed to the kernel, so that
+ * neither a later answer nor a profiler scan that runs while the call is in
+ * flight (the kernel has not reached those pages yet, pagemap still shows
+ * them present) offers them to the policy again.
  */
 export interface ProfilerPort {
   readonly layout: RegionLayout;
   policyState(): PolicyState;
+  /**
+   * The pages are in a swap-out call from now on: not Present for the policy,
+   * and no scan may show them Present until releaseEnded() for the same ranges.
+   */
   markReleased(ranges: readonly PageRange[]): void;
+  /** The swap-out call for these ranges returned or failed: the next scan tells their real state. */
+  releaseEnded(ranges: readonly PageRange[]): void;
 }

@@ -1,7 +1,4 @@
-/** A command line the CLI refuses before running anything (exit code 2). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from '../shared/usage.js';
 
 /** One line: what went wrong, without stack or continuation lines. */
 export function oneLine(err: unknown): string {

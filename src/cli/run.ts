@@ -4,15 +4,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import {
-  BalloonController,
+  AgentSession,
   createPolicy,
   isPolicyName,
-  POLICY_NAMES,
-  ProfiledMemory,
-  ScanLoop,
+  probeRegistration,
   type AdaptiveScanIntervalOptions,
-  type AnswerRecord,
-  type ControllerStats,
+  type BalloonController,
   type KernelPort,
   type ProfilerOptions,
 } from '../agent/index.js';
@@ -26,8 +23,6 @@ import {
   readFreeBytes,
   readProcessUsage,
   readSystemSnapshot,
-  type FreeMemorySample,
-  type SwapDevice,
 } from '../metrics/index.js';
 import {
   allocWorkloadRegion,
@@ -41,20 +36,17 @@ import {
   referenceString,
   runWorkload,
   sampleReferences,
-  type IntegrityResult,
   type RegionKind,
   type WorkloadRegion,
   type WorkloadSpec,
 } from '../workloads/index.js';
+import { BASELINE_POLICY, DEFAULT_THRESHOLD_BYTES, RUN_POLICY_NAMES, type RunAnswer, type RunResult } from '../shared/run-result.js';
+import { parsePositiveInt, UsageError } from '../shared/usage.js';
 import { startBystander, type Bystander, type BystanderMethod } from './bystander.js';
-import { UsageError } from './errors.js';
 import { hostHazard, isBalloonKernel, readMemAvailableBytes } from './host-guard.js';
 
-export const BASELINE_POLICY = 'kernel';
-export const RUN_POLICY_NAMES: readonly string[] = [BASELINE_POLICY, ...POLICY_NAMES];
-
-/** Kernel's default threshold (kernel-patch/README.md: "default 1 GiB worth"). */
-export const DEFAULT_THRESHOLD_BYTES = 1 << 30;
+// For the CLI's other modules and the scripts that read results.
+export { BASELINE_POLICY, DEFAULT_THRESHOLD_BYTES, parsePositiveInt, RUN_POLICY_NAMES, type RunAnswer, type RunResult };
 
 export interface RunCliOptions {
   workload: string;
@@ -84,13 +76,6 @@ export interface RunPlan {
   bystander: boolean;
   bystanderMethod: BystanderMethod | undefined;
   region: RegionKind | 'auto';
-}
-
-export function parsePositiveInt(text: string, what: string): number {
-  if (!/^\s*-?\d+\s*$/.test(text)) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
-  return n;
 }
 
 export function checkPolicyName(name: string): string {
@@ -141,58 +126,6 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
   };
 }
 
-export interface RunResult {
-  workload: string;
-  policy: string;
-  region: RegionKind;
-  sizeBytes: number;
-  pages: number;
-  passes: number;
-  seed: number;
-  references: number;
-  thresholdBytes: number;
-  thresholdSource: 'option' | 'sysfs' | 'default';
-  wallMs: number;
-  runMs: number;
-  verifyMs: number;
-  cpu: { userMs: number; systemMs: number; totalMs: number };
-  majorFaults: number;
-  minorFaults: number;
-  pswpin: number;
-  pswpout: number;
-  pgmajfault: number;
-  vmstat: Record<string, number>;
-  swapDevices: SwapDevice[];
-  swapBusyMs: number;
-  /** Against the same budget for every policy: MemFree plus the bystander's held bytes (src/metrics/deficit.ts). */
-  thresholdDeficitMiBs: number;
-  /** This process's peak resident set (getrusage ru_maxrss): the memory the workload had at most; MIN is simulated with it. */
-  peakResidentBytes: number;
-  freeMemory: { intervalMs: number; samples: number; minFreeBytes: number | null; series: FreeMemorySample[] };
-  sigballoonCount: number;
-  swapOutCalls: number;
-  pagesRequested: number;
-  pagesFreed: number;
-  controller: ControllerStats | null;
-  /** Each answer to a signal, times in ms since the workload started, with free memory right after it. */
-  answers: RunAnswer[];
-  scans: number | null;
-  agentErrors: string[];
-  integrity: IntegrityResult;
-  kernelCounters: Record<string, number> | null;
-  kernelCountersError: string | null;
-  bystander: { method: BystanderMethod; bytes: number } | null;
-  traceFile: string | null;
-}
-
-export interface RunAnswer extends Omit<AnswerRecord, 'startedAt' | 'endedAt'> {
-  startMs: number;
-  endMs: number;
-  /** MemFree when the signal was raised (from the signal) and right after the answer. */
-  freeBytesAtSignal: number;
-  freeBytesAfter: number | null;
-}
-
 const msg = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export interface RunDeps {
@@ -235,17 +168,13 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     else if (fromSysfs !== null) [thresholdBytes, thresholdSource] = [fromSysfs, 'sysfs'];
     else [thresholdBytes, thresholdSource] = [DEFAULT_THRESHOLD_BYTES, 'default'];
 
-    let controller: BalloonController | undefined;
-    let scanLoop: ScanLoop | undefined;
+    let agent: AgentSession | undefined;
     const kernel = balloon && deps.kernelPort === undefined ? await import('../kernel/index.js') : undefined;
     const port: KernelPort | undefined = balloon ? (deps.kernelPort ?? kernel!.createKernelPort({ keepAlive: false })) : undefined;
     if (port !== undefined) {
       // Fails first, with the kernel's advice (ENOSYS: boot the VM), before anything is allocated.
-      await port.register([]);
-      cleanups.push(async () => {
-        // Once the controller started, its stop() unregisters.
-        if (controller === undefined) await port.unregister().catch(() => undefined);
-      });
+      // The probe does not stay registered: the agent registers once it listens for signals.
+      await probeRegistration(port);
       if (plan.thresholdBytes !== null && plan.thresholdBytes !== fromSysfs) {
         const file = `${sysfsDir}/threshold_bytes`;
         try {
@@ -269,43 +198,43 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     cleanups.push(() => region.free());
 
     if (balloon && port !== undefined && region.address !== null) {
-      const profiled = new ProfiledMemory([{ start: region.address, length: BigInt(region.size) }], deps.profilerOptions);
-      cleanups.push(() => profiled.close());
-      const c = new BalloonController(port, profiled, {
+      const session = await AgentSession.start({
+        kernel: port,
+        regions: [{ start: region.address, length: BigInt(region.size) }],
         policy: createPolicy(plan.policy),
-        // Half the kernel's answer timeout: late enough for a slow guest, early enough that
-        // the kernel never gives up on us and swaps by itself.
-        ...(answerTimeoutMs !== null ? { deadlineMs: Math.max(200, answerTimeoutMs / 2) } : {}),
-        onAnswer: (a) => {
-          let freeBytesAfter: number | null = null;
-          try {
-            freeBytesAfter = readFreeBytes();
-          } catch {
-            // The sampler reports an unreadable /proc/meminfo.
-          }
-          answers.push({
-            startMs: a.startedAt - runStartedAt,
-            endMs: a.endedAt - runStartedAt,
-            pagesWanted: a.pagesWanted,
-            freePagesAtSignal: a.freePagesAtSignal,
-            freeBytesAtSignal: a.freePagesAtSignal * PAGE_BYTES,
-            swapOutCalls: a.swapOutCalls,
-            pagesFreed: a.pagesFreed,
-            freeBytesAfter,
-          });
+        ...(deps.profilerOptions === undefined ? {} : { profiler: deps.profilerOptions }),
+        ...(deps.scanInterval === undefined ? {} : { scanInterval: deps.scanInterval }),
+        controller: {
+          // Half the kernel's answer timeout: late enough for a slow guest, early enough that
+          // the kernel never gives up on us and swaps by itself.
+          ...(answerTimeoutMs !== null ? { deadlineMs: Math.max(200, answerTimeoutMs / 2) } : {}),
+          // The proactive mode keeps MemFree (what the kernel compares) above the threshold plus a margin.
+          memory: { thresholdPages: Math.floor(thresholdBytes / PAGE_BYTES), freePages: () => Math.floor(readFreeBytes() / PAGE_BYTES) },
+          onAnswer: (a) => {
+            let freeBytesAfter: number | null = null;
+            try {
+              freeBytesAfter = readFreeBytes();
+            } catch {
+              // The sampler reports an unreadable /proc/meminfo.
+            }
+            answers.push({
+              sentMs: a.sentAt - runStartedAt,
+              startMs: a.startedAt - runStartedAt,
+              firstCallMs: a.firstCallAt === null ? null : a.firstCallAt - runStartedAt,
+              endMs: a.endedAt - runStartedAt,
+              pagesWanted: a.pagesWanted,
+              freePagesAtSignal: a.freePagesAtSignal,
+              freeBytesAtSignal: a.freePagesAtSignal * PAGE_BYTES,
+              selections: a.selections,
+              swapOutCalls: a.swapOutCalls,
+              pagesFreed: a.pagesFreed,
+              freeBytesAfter,
+            });
+          },
         },
       });
-      await c.start();
-      controller = c;
-      cleanups.push(() => c.stop());
-      scanLoop = new ScanLoop(
-        () => profiled.scan(),
-        deps.scanInterval ?? {},
-        (err) => agentErrors.push(`profiler: ${msg(err)}`),
-      );
-      scanLoop.start();
-      const s = scanLoop;
-      cleanups.push(() => s.stop());
+      agent = session;
+      cleanups.push(() => session.stop());
     }
 
     const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
@@ -326,24 +255,23 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
         }
       },
     });
-    deps.onStarted?.({ region, controller });
+    deps.onStarted?.({ region, controller: agent?.controller });
     const run = await running;
     const wallMs = performance.now() - t0;
     sampler.stop();
     // Stop answering (the region is still there, so signals keep coming) and let the answer
     // in progress, and any call past its deadline, finish before the counters are read, so
     // that the agent's and the kernel's accounts cover the same calls.
-    scanLoop?.stop();
-    if (controller !== undefined) {
-      await controller.stop();
-      if (controller.lastError !== undefined) agentErrors.push(`controller: ${msg(controller.lastError)}`);
+    if (agent !== undefined) {
+      await agent.stop();
+      agentErrors.push(...agent.errors);
     }
     const snap1 = readSystemSnapshot();
     const usage = diffProcessUsage(usage0, readProcessUsage());
     const counters1 = await readBalloonCounters(sysfsDir);
     if (sampler.error !== undefined) agentErrors.push(`free-memory sampler: ${msg(sampler.error)}`);
     const delta = diffSnapshots(snap0, snap1);
-    const stats = controller?.stats ?? null;
+    const stats = agent?.controller.stats ?? null;
     const kernelCounters = 'error' in counters0 || 'error' in counters1 ? null : diffCounters(counters0.counters, counters1.counters);
     return {
       workload: spec.name,
@@ -378,7 +306,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       pagesFreed: stats?.pagesFreed ?? 0,
       controller: stats === null ? null : { ...stats },
       answers,
-      scans: scanLoop?.scans ?? null,
+      scans: agent?.scans ?? null,
       agentErrors,
       integrity: run.integrity,
       kernelCounters,

@@ -1,5 +1,5 @@
 /** One cell of the matrix: its `balloon run` command line and what came back. */
-import type { RunResult } from '../cli/run.js';
+import type { RunResult } from '../shared/run-result.js';
 import type { Cell, ExperimentMatrix } from './matrix.js';
 import type { RunScale } from './preflight.js';
 import { shQuote, tail } from '../harness/exec.js';

@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { execa } from 'execa';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/usage.js';
 import type { SwapDeviceModel } from '../harness/swap-device.js';
 import { readVmState } from '../harness/vm.js';
 import { boundMemory, SIMULATE_FILE_VERSION, SIMULATE_NOTE, simulateBound, type SimulateFile, type WorkloadBound } from './bound.js';

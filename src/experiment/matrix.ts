@@ -4,8 +4,8 @@
  * anything runs; errors name the bad value and list the valid ones.
  */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../cli/errors.js';
-import { parsePositiveInt, RUN_POLICY_NAMES } from '../cli/run.js';
+import { RUN_POLICY_NAMES } from '../shared/run-result.js';
+import { parsePositiveInt, UsageError } from '../shared/usage.js';
 import {
   isWorkloadName,
   makeSpec,

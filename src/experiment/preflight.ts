@@ -2,8 +2,8 @@
  * Before the first run: what the guest is (kernel, command line, memory,
  * balloon tunables), and whether the matrix's sizes fit in it. One ssh call.
  */
-import { UsageError } from '../cli/errors.js';
-import { DEFAULT_THRESHOLD_BYTES } from '../cli/run.js';
+import { UsageError } from '../shared/usage.js';
+import { DEFAULT_THRESHOLD_BYTES } from '../shared/run-result.js';
 import { parseMeminfo } from '../metrics/parsers.js';
 import { checkRegionBytes, defaultRegionBytes, formatBytes, PAGE_BYTES, WorkloadArgumentError } from '../workloads/index.js';
 import { checkSizes, type ExperimentMatrix } from './matrix.js';

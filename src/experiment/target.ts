@@ -9,7 +9,7 @@ import { vmSshDestination, vmStatus } from '../harness/vm.js';
 import { shQuote } from '../harness/exec.js';
 import { isLoopbackAddress, loginNameProblem, sshArgs, type LoopbackSshDestination } from '../harness/ssh.js';
 import { projectRoot } from '../harness/paths.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/usage.js';
 import { ExperimentError } from './errors.js';
 import { resolveVagrantSsh } from './vagrant-target.js';
 

@@ -17,6 +17,12 @@ export interface PortBalloonSignal {
   pagesWanted: number;
   /** Free pages in the system when the signal was raised. */
   freePages: number;
+  /**
+   * CLOCK_MONOTONIC (process.hrtime.bigint()) in ns when the addon's handler
+   * ran, microseconds after the kernel sent the signal, however late the
+   * listener runs: answer deadlines count from here.
+   */
+  sentAtNs: bigint;
 }
 
 export interface PortSwapOutResult {
@@ -73,7 +79,7 @@ export function createKernelPort(options: KernelPortOptions = {}): BalloonKernel
         (sig) => {
           // Without the kernel header the addon cannot decode the payload: nothing to report.
           if (sig.pages === undefined || sig.freePages === undefined) return;
-          listener({ pagesWanted: sig.pages, freePages: sig.freePages });
+          listener({ pagesWanted: sig.pages, freePages: sig.freePages, sentAtNs: sig.timestampNs });
         },
         { keepAlive },
       );

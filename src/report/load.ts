@@ -5,7 +5,7 @@ import type { RunRecord } from '../experiment/cell.js';
 import type { ExperimentMeta } from '../experiment/index.js';
 import type { SimulateFile } from '../experiment/bound.js';
 import { RESULT_FILES } from '../experiment/writers.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/usage.js';
 
 export interface ResultsData {
   dir: string;

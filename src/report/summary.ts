@@ -1,8 +1,8 @@
 /** Per workload and policy: counts, median/min/max over the repetitions, comparisons (pure). */
 import type { RunRecord } from '../experiment/cell.js';
 import type { WorkloadBound } from '../experiment/bound.js';
-import { RUN_POLICY_NAMES } from '../cli/run.js';
-import type { RunResult } from '../cli/run.js';
+import { RUN_POLICY_NAMES } from '../shared/run-result.js';
+import type { RunResult } from '../shared/run-result.js';
 import type { ResultsData } from './load.js';
 import { runDeficitMiBs } from './run-metrics.js';
 

@@ -21,19 +21,30 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
 
     const events: string[] = [];
     const swapOuts: ByteRange[][] = [];
-    let freedByKernel = 0;
     let listener: ((s: BalloonSignal) => void) | undefined;
+    // The kernel as the agent meets it: every 8th page is locked (always skipped), and a page
+    // released less than 300 ms ago is still in swap (skipped again: the agent's history is stale);
+    // after that the sweep has faulted it back in.
+    const releasedAt = new Map<bigint, number>();
+    let skipped = 0;
     const port: KernelPort = {
       register: async () => void events.push('register'),
       unregister: async () => void events.push('unregister'),
       swapOut: async (ranges) => {
         swapOuts.push(ranges.map((r) => ({ ...r })));
-        let pages = 0;
-        for (const r of ranges) pages += Number(r.length / 4096n);
-        // As the kernel may: one page of every call is skipped (say, locked), the rest freed.
-        const freed = Math.max(0, pages - 1);
-        freedByKernel += freed;
-        return { freed, skipped: pages - freed, failed: 0 };
+        const result = { freed: 0, skipped: 0, failed: 0 };
+        for (const r of ranges) {
+          for (let address = r.start; address < r.start + r.length; address += 4096n) {
+            const at = releasedAt.get(address);
+            if ((address / 4096n) % 8n === 0n || (at !== undefined && Date.now() - at < 300)) result.skipped++;
+            else {
+              result.freed++;
+              releasedAt.set(address, Date.now());
+            }
+          }
+        }
+        skipped += result.skipped;
+        return result;
       },
       onSignal: (l) => {
         events.push('listen');
@@ -68,11 +79,18 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
     expect(result.sigballoonCount).toBeGreaterThan(0);
     expect(result.swapOutCalls).toBe(swapOuts.length);
     expect(result.swapOutCalls).toBeGreaterThan(0);
-    // What the kernel said it freed, not what was asked for.
-    expect(result.pagesFreed).toBe(freedByKernel);
-    expect(result.pagesFreed).toBeLessThan(result.pagesRequested);
-    expect(result.pagesRequested).toBeGreaterThanOrEqual(32);
-    expect(result.controller).toMatchObject({ signalsReceived: result.sigballoonCount, errors: 0 });
+    expect(result.pagesFreed + skipped).toBe(result.pagesRequested);
+    expect(skipped, 'the fake kernel skipped pages').toBeGreaterThan(0);
+    // Every answer met its request (32 pages, less what was freed since the signal), skips or
+    // not; the only short ones found nothing present (the workload's worker had not started).
+    const answered = result.answers.filter((a) => a.swapOutCalls > 0);
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered.filter((a) => a.pagesFreed < a.pagesWanted)).toEqual([]);
+    expect(result.controller).toMatchObject({
+      signalsReceived: result.sigballoonCount,
+      errors: 0,
+      answersShort: result.answers.length - answered.length,
+    });
     expect(result.kernelCounters).toBeNull();
     // Every range lies in the workload's region and is page-aligned.
     const start = region!.address!;
@@ -82,10 +100,11 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
       expect(r.length % 4096n).toBe(0n);
       expect(r.start >= start && r.start + r.length <= end).toBe(true);
     }
-    // Probe registration first, then the controller's; one unregister at the end.
-    expect(events.slice(0, 3)).toEqual(['register', 'register', 'listen']);
-    expect(events.slice(-2)).toEqual(['unlisten', 'unregister']);
-    expect(events.filter((e) => e === 'unregister')).toHaveLength(1);
+    // The probe registers and unregisters at once; the agent listens before it registers,
+    // and unregisters before it stops listening.
+    expect(events.slice(0, 4)).toEqual(['register', 'unregister', 'listen', 'register']);
+    expect(events.slice(-2)).toEqual(['unregister', 'unlisten']);
+    expect(events.filter((e) => e === 'unregister')).toHaveLength(2);
   });
 
   it('a refused registration stops the run before anything is allocated', async () => {

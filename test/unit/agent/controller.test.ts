@@ -1,69 +1,150 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessHistory } from '../../../src/agent/access-history.js';
-import { BalloonController, splitIntoCalls, type AnswerRecord } from '../../../src/agent/controller.js';
+import { BalloonController, splitIntoCalls, type AnswerRecord, type MemoryGauge } from '../../../src/agent/controller.js';
 import type { BalloonSignal, KernelPort, ProfilerPort, SwapOutResult } from '../../../src/agent/kernel-port.js';
 import { PageState, type ByteRange, type PageRange } from '../../../src/agent/page-state.js';
 import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
+import { LruApproxPolicy } from '../../../src/agent/policies/lru-approx.js';
+import type { EvictionPolicy, PolicyState } from '../../../src/agent/policies/policy.js';
+import { indicesToRanges } from '../../../src/agent/policies/select.js';
 import { RegionLayout } from '../../../src/agent/region-layout.js';
 
 const BASE = 0x10000000n;
+const PAGE = 4096n;
 
+/** What the fake kernel knows of each page of the process. */
+const Truth = { Absent: 0, Present: 1, Swapped: 2, Pinned: 3 } as const;
+
+/**
+ * The kernel side of one process: every page's real state, and a
+ * balloon_swapout() that frees only present, unpinned pages (the rest are
+ * skipped, as already in swap, never touched, or locked) when the call
+ * completes, after delayMs.
+ */
 class FakeKernel implements KernelPort {
+  readonly truth: Uint8Array;
+  readonly events: string[] = [];
   registered: readonly ByteRange[] | undefined;
-  unregistered = 0;
   listener: ((signal: BalloonSignal) => void) | undefined;
   calls: { ranges: readonly ByteRange[]; flags: number; at: number }[] = [];
   delayMs = 0;
+  /** Per call (in order), a delay that overrides delayMs. */
+  delays: number[] = [];
   failNext = false;
-  skipPerCall = 0;
+  onRegister: (() => void) | undefined;
+
+  constructor(pages: number) {
+    this.truth = new Uint8Array(pages).fill(Truth.Present);
+  }
 
   async register(regions: readonly ByteRange[]): Promise<void> {
+    this.events.push('register');
     this.registered = regions;
+    this.onRegister?.();
   }
   async unregister(): Promise<void> {
-    this.unregistered++;
+    this.events.push('unregister');
+    this.registered = undefined;
   }
   onSignal(listener: (signal: BalloonSignal) => void): () => void {
+    this.events.push('listen');
     this.listener = listener;
     return () => {
+      this.events.push('unlisten');
       this.listener = undefined;
     };
   }
   swapOut(ranges: readonly ByteRange[], flags: number): Promise<SwapOutResult> {
+    this.events.push('swapOut');
     this.calls.push({ ranges, flags, at: Date.now() });
-    const pages = ranges.reduce((sum, r) => sum + Number(r.length / 4096n), 0);
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error('EIO from kernel'));
     }
-    const result = { freed: pages - this.skipPerCall, skipped: this.skipPerCall, failed: 0 };
-    if (this.delayMs === 0) return Promise.resolve(result);
-    return new Promise((resolve) => setTimeout(() => resolve(result), this.delayMs));
+    const complete = (): SwapOutResult => {
+      const result = { freed: 0, skipped: 0, failed: 0 };
+      for (const r of ranges) {
+        const first = Number((r.start - BASE) / PAGE);
+        for (let page = first; page < first + Number(r.length / PAGE); page++) {
+          if (this.truth[page] === Truth.Present) {
+            this.truth[page] = Truth.Swapped;
+            result.freed++;
+          } else result.skipped++;
+        }
+      }
+      return result;
+    };
+    const delay = this.delays.shift() ?? this.delayMs;
+    if (delay === 0) return Promise.resolve(complete());
+    return new Promise((resolve) => setTimeout(() => resolve(complete()), delay));
   }
   emit(signal: BalloonSignal): void {
     this.listener?.(signal);
   }
   pagesPerCall(): number[] {
-    return this.calls.map((c) => c.ranges.reduce((sum, r) => sum + Number(r.length / 4096n), 0));
+    return this.calls.map((c) => c.ranges.reduce((sum, r) => sum + Number(r.length / PAGE), 0));
+  }
+  firstPages(): number[] {
+    return this.calls.map((c) => Number((c.ranges[0]!.start - BASE) / PAGE));
+  }
+  count(state: number): number {
+    return this.truth.filter((t) => t === state).length;
   }
 }
 
+/**
+ * The profiler as the controller sees it: scan() reads the kernel's truth as
+ * pagemap would (a pinned page is present), except that pages in a call
+ * that has not returned stay released, as ProfiledMemory does.
+ */
 class FakeProfiler implements ProfilerPort {
   readonly layout: RegionLayout;
   readonly history: AccessHistory;
+  readonly inFlight: Uint16Array;
 
-  constructor(pages: number) {
-    this.layout = new RegionLayout([{ start: BASE, length: BigInt(pages) * 4096n }]);
+  constructor(private readonly kernel: FakeKernel) {
+    const pages = kernel.truth.length;
+    this.layout = new RegionLayout([{ start: BASE, length: BigInt(pages) * PAGE }]);
     this.history = new AccessHistory(pages);
+    this.inFlight = new Uint16Array(pages);
     for (let page = 0; page < pages; page++) this.history.markLoaded(page);
   }
   policyState(): AccessHistory {
     return this.history;
   }
   markReleased(ranges: readonly PageRange[]): void {
-    for (const r of ranges) for (let p = r.first; p < r.first + r.count; p++) this.history.markSwapped(p);
+    for (const r of ranges) for (let p = r.first; p < r.first + r.count; p++) {
+      this.history.markSwapped(p);
+      this.inFlight[p]!++;
+    }
+  }
+  releaseEnded(ranges: readonly PageRange[]): void {
+    for (const r of ranges) for (let p = r.first; p < r.first + r.count; p++) this.inFlight[p]!--;
+  }
+  scan(accessed = new Uint8Array(this.kernel.truth.length)): void {
+    const state = new Uint8Array(this.kernel.truth.length);
+    this.kernel.truth.forEach((t, page) => {
+      const present = t === Truth.Present || t === Truth.Pinned;
+      state[page] = present && this.inFlight[page] === 0 ? PageState.Present : t === Truth.Absent ? PageState.Absent : PageState.Swapped;
+    });
+    this.history.update(accessed, state);
   }
 }
+
+/** Picks the present pages with the lowest indices (a policy whose choice a test can predict exactly). */
+class LowestIndexPolicy implements EvictionPolicy {
+  readonly name = 'lowest-index';
+  selectVictims(state: PolicyState, pagesWanted: number): PageRange[] {
+    const chosen: number[] = [];
+    for (let page = 0; page < state.pageCount && chosen.length < pagesWanted; page++) {
+      if (state.state[page] === PageState.Present) chosen.push(page);
+    }
+    return indicesToRanges(chosen);
+  }
+}
+
+/** CLOCK_MONOTONIC in ns following the fake timers' Date.now(). */
+const fakeMonotonicNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 describe('BalloonController', () => {
   let kernel: FakeKernel;
@@ -71,35 +152,101 @@ describe('BalloonController', () => {
 
   beforeEach(() => {
     vi.useFakeTimers();
-    kernel = new FakeKernel();
-    profiler = new FakeProfiler(1000);
+    kernel = new FakeKernel(1000);
+    profiler = new FakeProfiler(kernel);
   });
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('registers the regions on start, unsubscribes and unregisters on stop', async () => {
-    const controller = new BalloonController(kernel, profiler);
-    await controller.start();
-    expect(kernel.registered).toEqual([{ start: BASE, length: 1000n * 4096n }]);
-    expect(kernel.listener).toBeDefined();
-    await controller.stop();
-    expect(kernel.listener).toBeUndefined();
-    expect(kernel.unregistered).toBe(1);
-    await controller.stop();
-    expect(kernel.unregistered, 'a second stop does nothing').toBe(1);
+  describe('start and stop', () => {
+    it('listens before it registers, and unregisters before it stops listening', async () => {
+      const controller = new BalloonController(kernel, profiler);
+      await controller.start();
+      expect(kernel.events).toEqual(['listen', 'register']);
+      expect(kernel.registered).toEqual([{ start: BASE, length: 1000n * PAGE }]);
+      await controller.stop();
+      expect(kernel.events).toEqual(['listen', 'register', 'unregister', 'unlisten']);
+      await controller.stop();
+      expect(kernel.events, 'a second stop does nothing').toHaveLength(4);
+    });
+
+    it('answers a signal the kernel sends as soon as the registration exists', async () => {
+      // The kernel may signal from its watcher before balloon_ctl() has even returned.
+      kernel.onRegister = () => kernel.emit({ pagesWanted: 8, freePages: 0 });
+      const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0 });
+      await controller.start();
+      await controller.whenIdle();
+      expect(controller.stats).toMatchObject({ signalsReceived: 1, answers: 1, pagesFreed: 8 });
+      await controller.stop();
+    });
+
+    it('waits for the answer in progress before it unregisters, and ignores signals once stopping', async () => {
+      kernel.delayMs = 50;
+      const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0, deadlineMs: 1000 });
+      await controller.start();
+      kernel.emit({ pagesWanted: 8, freePages: 0 });
+      const stopped = controller.stop();
+      kernel.emit({ pagesWanted: 8, freePages: 0 });
+      await vi.advanceTimersByTimeAsync(50);
+      await stopped;
+      expect(kernel.events).toEqual(['listen', 'register', 'swapOut', 'unregister', 'unlisten']);
+      expect(controller.stats).toMatchObject({ signalsReceived: 1, pagesFreed: 8 });
+    });
+
+    it('stops listening again when the registration fails', async () => {
+      kernel.register = async () => {
+        kernel.events.push('register');
+        throw new Error('balloon_ctl(register) failed with ENOSYS');
+      };
+      const controller = new BalloonController(kernel, profiler);
+      await expect(controller.start()).rejects.toThrow(/ENOSYS/);
+      expect(kernel.events).toEqual(['listen', 'register', 'unlisten']);
+      await controller.stop();
+      expect(kernel.events, 'nothing to unregister').toEqual(['listen', 'register', 'unlisten']);
+    });
   });
 
-  it('reports each answer with the signal it answered, its calls and the pages it freed', async () => {
+  it('meets the request when some chosen pages are skipped: it selects again and reports each answer', async () => {
     const answers: AnswerRecord[] = [];
+    for (const page of [3, 17, 30]) kernel.truth[page] = Truth.Pinned;
     const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0, maxPagesPerCall: 16, onAnswer: (a) => answers.push(a) });
     await controller.start();
-    kernel.skipPerCall = 1;
     kernel.emit({ pagesWanted: 40, freePages: 77 });
     await controller.whenIdle();
     expect(answers).toHaveLength(1);
-    expect(answers[0]).toMatchObject({ pagesWanted: 40, freePagesAtSignal: 77, swapOutCalls: 3, pagesFreed: 37 });
+    // 37 of the first 40 freed: the second selection asks for 3 / (37/40) = 4 pages.
+    expect(answers[0]).toMatchObject({ pagesWanted: 40, freePagesAtSignal: 77, selections: 2, swapOutCalls: 4, pagesFreed: 41 });
+    expect(kernel.pagesPerCall()).toEqual([16, 16, 8, 4]);
     expect(answers[0]!.endedAt).toBeGreaterThanOrEqual(answers[0]!.startedAt);
+    expect(kernel.count(Truth.Swapped)).toBe(41);
+    expect(controller.stats).toMatchObject({ pagesFreed: 41, pagesSkipped: 3, answersShort: 0 });
+  });
+
+  it('meets the request when the history is stale (chosen pages already in swap)', async () => {
+    // The kernel's rail swapped pages 0-29 behind the agent's back; no scan has seen it yet.
+    for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
+    const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0.1 });
+    await controller.start();
+    kernel.emit({ pagesWanted: 20, freePages: 0 });
+    await controller.whenIdle();
+    expect(controller.stats.pagesFreed).toBeGreaterThanOrEqual(20);
+    expect(kernel.count(Truth.Swapped) - 30).toBe(controller.stats.pagesFreed);
+    expect(controller.stats).toMatchObject({ answersShort: 0, pagesSkipped: 30 });
+  });
+
+  it('stops selecting when nothing is left, and counts the answer as short', async () => {
+    kernel.truth.fill(Truth.Pinned);
+    for (let page = 0; page < 10; page++) kernel.truth[page] = Truth.Present;
+    const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0, maxPagesPerCall: 64, maxSelectionsPerAnswer: 100 });
+    await controller.start();
+    kernel.emit({ pagesWanted: 40, freePages: 0 });
+    await controller.whenIdle();
+    expect(controller.stats).toMatchObject({ pagesFreed: 10, answersShort: 1 });
+    // Each page was offered once (the pinned ones stay released for the policy until
+    // a scan), in selections that grow with the shortfall: 40, 120, then 240 each.
+    expect(controller.stats.pagesRequested).toBe(1000);
+    expect(controller.stats.selections).toBe(7);
   });
 
   it('answers a signal with pagesWanted + hysteresis, split into calls of at most maxPagesPerCall pages', async () => {
@@ -109,13 +256,13 @@ describe('BalloonController', () => {
     await controller.whenIdle();
     expect(kernel.pagesPerCall()).toEqual([32, 32, 32, 14]); // 110 pages
     expect(kernel.calls.every((c) => c.flags === 1)).toBe(true);
-    expect(kernel.calls[0]!.ranges).toEqual([{ start: BASE, length: 32n * 4096n }]);
-    expect(kernel.calls[3]!.ranges).toEqual([{ start: BASE + 96n * 4096n, length: 14n * 4096n }]);
+    expect(kernel.calls[0]!.ranges).toEqual([{ start: BASE, length: 32n * PAGE }]);
+    expect(kernel.calls[3]!.ranges).toEqual([{ start: BASE + 96n * PAGE, length: 14n * PAGE }]);
     expect(controller.stats).toMatchObject({ signalsReceived: 1, answers: 1, swapOutCalls: 4, pagesRequested: 110, pagesFreed: 110, deadlineMisses: 0 });
     // Released pages are not chosen again by the next answer.
     kernel.emit({ pagesWanted: 10, freePages: 5 });
     await controller.whenIdle();
-    expect(kernel.calls[4]!.ranges).toEqual([{ start: BASE + 110n * 4096n, length: 11n * 4096n }]);
+    expect(kernel.calls[4]!.ranges).toEqual([{ start: BASE + 110n * PAGE, length: 11n * PAGE }]);
   });
 
   it('never blocks: the signal listener returns while the swap-out is still in flight', async () => {
@@ -152,6 +299,49 @@ describe('BalloonController', () => {
     expect(kernel.calls).toHaveLength(4);
   });
 
+  it('keeps the pages of a call abandoned at its deadline released through scans, until the call returns', async () => {
+    kernel.delays = [150];
+    const controller = new BalloonController(kernel, profiler, { policy: new LowestIndexPolicy(), hysteresisFraction: 0, maxPagesPerCall: 10, deadlineMs: 100 });
+    await controller.start();
+    kernel.emit({ pagesWanted: 10, freePages: 0 });
+    await vi.advanceTimersByTimeAsync(110);
+    expect(controller.stats.deadlineMisses).toBe(1);
+    // The kernel has not reached pages 0-9 yet: pagemap still shows them present.
+    profiler.scan();
+    expect(profiler.history.state[0]).toBe(PageState.Swapped);
+    kernel.emit({ pagesWanted: 10, freePages: 0 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(kernel.firstPages(), 'the second answer picks other pages').toEqual([0, 10]);
+    await vi.advanceTimersByTimeAsync(50);
+    await controller.whenIdle();
+    expect(controller.stats.pagesFreed).toBe(20);
+    // Once the call returned, scans tell the truth again.
+    kernel.truth[5] = Truth.Present; // faulted back in
+    profiler.scan();
+    expect(profiler.history.state[5]).toBe(PageState.Present);
+    expect(profiler.history.state[4]).toBe(PageState.Swapped);
+  });
+
+  it('counts the deadline from when the kernel sent the signal, not from when the answer starts', async () => {
+    kernel.delayMs = 30;
+    const controller = new BalloonController(kernel, profiler, {
+      policy: new FifoPolicy(),
+      hysteresisFraction: 0,
+      maxPagesPerCall: 10,
+      deadlineMs: 100,
+      monotonicNs: fakeMonotonicNs,
+      onAnswer: (a) => answers.push(a),
+    });
+    const answers: AnswerRecord[] = [];
+    await controller.start();
+    // The listener runs 70 ms after the handler stamped the signal (the event loop was busy).
+    kernel.emit({ pagesWanted: 100, freePages: 0, sentAtNs: fakeMonotonicNs() - 70_000_000n });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(kernel.calls).toHaveLength(1);
+    expect(answers[0]!.startedAt - answers[0]!.sentAt).toBe(70);
+    expect(answers[0]!.firstCallAt).toBe(answers[0]!.startedAt);
+  });
+
   it('still sends the first call when choosing the victims took the whole deadline', async () => {
     const slow = new FifoPolicy();
     const select = slow.selectVictims.bind(slow);
@@ -164,7 +354,7 @@ describe('BalloonController', () => {
     kernel.emit({ pagesWanted: 30, freePages: 0 });
     await controller.whenIdle();
     expect(kernel.calls).toHaveLength(1);
-    expect(controller.stats).toMatchObject({ swapOutCalls: 1, pagesFreed: 10, deadlineMisses: 2 });
+    expect(controller.stats).toMatchObject({ swapOutCalls: 1, pagesFreed: 10, deadlineMisses: 2, answersShort: 1 });
   });
 
   it('uses a per-signal deadline when the kernel gives one', async () => {
@@ -216,47 +406,123 @@ describe('BalloonController', () => {
     expect(controller.stats.pagesFreed).toBe(11);
   });
 
-  it('proactive mode releases only pages idle for at least minIdleScans, periodically', async () => {
-    const history = profiler.history;
-    const accessed = new Uint8Array(1000);
-    for (let scan = 0; scan < 20; scan++) {
-      accessed.fill(0);
-      for (let page = 0; page < 1000; page++) if (page >= 100 || scan < 10) accessed[page] = 1;
-      history.update(accessed, history.state);
-    }
-    // Pages 0-99 idle for 10 scans, the rest accessed in the last scan.
-    const controller = new BalloonController(kernel, profiler, {
-      proactive: { enabled: true, minIdleScans: 10, maxPagesPerRound: 64, intervalMs: 1000 },
-    });
-    await controller.start();
-    expect(kernel.calls).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(kernel.calls).toHaveLength(1);
-    expect(kernel.calls[0]!.ranges).toEqual([{ start: BASE, length: 64n * 4096n }]);
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(kernel.calls[1]!.ranges).toEqual([{ start: BASE + 64n * 4096n, length: 36n * 4096n }]);
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(kernel.calls).toHaveLength(2); // nothing idle enough is left
-    expect(controller.stats.proactivePagesFreed).toBe(100);
-    expect(history.state[100]).toBe(PageState.Present);
-    await controller.stop();
-  });
-
   it('caps ranges per call too, and counts skipped pages', async () => {
-    // Every other page is present: fifo picks 20 single-page ranges.
-    for (let page = 1; page < 1000; page += 2) profiler.history.markSwapped(page);
-    kernel.skipPerCall = 1;
+    // Every other page is present: fifo picks single-page ranges; pages 0, 2 and 4 are pinned.
+    for (let page = 1; page < 1000; page += 2) {
+      kernel.truth[page] = Truth.Swapped;
+      profiler.history.markSwapped(page);
+    }
+    for (const page of [0, 2, 4]) kernel.truth[page] = Truth.Pinned;
     const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0, maxRangesPerCall: 8 });
     await controller.start();
     kernel.emit({ pagesWanted: 20, freePages: 0 });
     await controller.whenIdle();
-    expect(kernel.calls.map((c) => c.ranges.length)).toEqual([8, 8, 4]);
-    expect(controller.stats).toMatchObject({ pagesRequested: 20, pagesFreed: 17, pagesSkipped: 3 });
+    // 17 of 20 freed: the second selection asks for 3 / (17/20) = 4 pages.
+    expect(kernel.calls.map((c) => c.ranges.length)).toEqual([8, 8, 4, 4]);
+    expect(controller.stats).toMatchObject({ pagesRequested: 24, pagesFreed: 21, pagesSkipped: 3, answersShort: 0 });
+  });
+
+  describe('proactive mode', () => {
+    /** Free memory rises with every page the kernel frees. */
+    const gauge = (freeAtStart: number, thresholdPages: number): MemoryGauge => ({
+      thresholdPages,
+      freePages: () => freeAtStart + kernel.count(Truth.Swapped),
+    });
+
+    beforeEach(() => {
+      const accessed = new Uint8Array(1000);
+      for (let scan = 0; scan < 20; scan++) {
+        accessed.fill(0);
+        for (let page = 0; page < 1000; page++) if (page >= 100 || scan < 10) accessed[page] = 1;
+        profiler.scan(accessed);
+      }
+      // Pages 0-99 idle for 10 scans, the rest accessed in the last scan.
+    });
+
+    it('below threshold + margin, releases pages idle for at least minIdleScans, periodically, and only those', async () => {
+      const controller = new BalloonController(kernel, profiler, {
+        policy: new LruApproxPolicy(),
+        memory: gauge(500, 1000),
+        proactive: { marginFraction: 0.1, minIdleScans: 10, maxPagesPerRound: 64, intervalMs: 1000 },
+      });
+      await controller.start();
+      expect(kernel.calls).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(kernel.calls[0]!.ranges).toEqual([{ start: BASE, length: 64n * PAGE }]);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(kernel.calls[1]!.ranges).toEqual([{ start: BASE + 64n * PAGE, length: 36n * PAGE }]);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(kernel.calls).toHaveLength(2); // nothing idle enough is left, though free memory is still short
+      expect(controller.stats.proactivePagesFreed).toBe(100);
+      expect(kernel.truth[100]).toBe(Truth.Present);
+      await controller.stop();
+    });
+
+    it('releases only what brings free memory back to threshold + margin, and nothing above it', async () => {
+      const controller = new BalloonController(kernel, profiler, {
+        policy: new LruApproxPolicy(),
+        memory: gauge(1080, 1000),
+        proactive: { marginFraction: 0.1, minIdleScans: 10, maxPagesPerRound: 64, intervalMs: 0 },
+      });
+      await controller.start();
+      expect(await controller.proactiveRound()).toBe(20);
+      expect(await controller.proactiveRound()).toBe(0);
+      expect(kernel.calls).toHaveLength(1);
+      await controller.stop();
+    });
+
+    it('also covers what the process consumed between two rounds', async () => {
+      let base = 1000;
+      const asked: number[] = [];
+      const lru = new LruApproxPolicy();
+      const policy: EvictionPolicy = { name: 'spy', selectVictims: (state, pages) => (asked.push(pages), lru.selectVictims(state, pages)) };
+      const controller = new BalloonController(kernel, profiler, {
+        policy,
+        memory: { thresholdPages: 1000, freePages: () => base + kernel.count(Truth.Swapped) },
+        proactive: { marginFraction: 0.1, minIdleScans: 10, intervalMs: 0 },
+      });
+      expect(controller.proactive, 'on by default with a gauge').toBe(true);
+      await controller.start();
+      expect(await controller.proactiveRound()).toBe(100); // free 1000 -> 1100
+      base -= 60; // the process faulted 60 pages in: free 1040
+      await controller.proactiveRound();
+      // 60 short of the floor, plus half the 60 consumed since the last round.
+      expect(asked).toEqual([100, 90]);
+      await controller.stop();
+    });
+
+    it('answers a signal that arrives during a round once the round is over', async () => {
+      kernel.delayMs = 50;
+      const controller = new BalloonController(kernel, profiler, {
+        policy: new LruApproxPolicy(),
+        hysteresisFraction: 0,
+        memory: gauge(500, 1000),
+        proactive: { minIdleScans: 10, maxPagesPerRound: 32, intervalMs: 0 },
+      });
+      await controller.start();
+      const round = controller.proactiveRound();
+      kernel.emit({ pagesWanted: 48, freePages: 500 });
+      expect(controller.stats.signalsCoalesced).toBe(1);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(await round).toBe(32);
+      await controller.whenIdle();
+      // The round's 32 pages count towards the signal: the answer frees the other 16.
+      expect(controller.stats).toMatchObject({ answers: 1, proactivePagesFreed: 32, pagesFreed: 48 });
+      expect(kernel.pagesPerCall()).toEqual([32, 16]);
+      await controller.stop();
+    });
+
+    it('is off without a gauge, and an error when asked for without one', () => {
+      expect(new BalloonController(kernel, profiler).proactive).toBe(false);
+      expect(new BalloonController(kernel, profiler, { memory: gauge(0, 10), proactive: { enabled: false } }).proactive).toBe(false);
+      expect(() => new BalloonController(kernel, profiler, { proactive: { enabled: true } })).toThrowError(/memory gauge/);
+    });
   });
 
   it('rejects invalid options, including caps beyond the kernel limits', () => {
     expect(() => new BalloonController(kernel, profiler, { maxPagesPerCall: 0 })).toThrowError(/invalid controller options/);
     expect(() => new BalloonController(kernel, profiler, { maxRangesPerCall: 1025 })).toThrowError(/invalid controller options/);
+    expect(() => new BalloonController(kernel, profiler, { maxSelectionsPerAnswer: 0 })).toThrowError(/invalid controller options/);
   });
 });
 

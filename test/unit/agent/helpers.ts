@@ -101,3 +101,72 @@ export class PerFileCountingIo implements FileIo {
     this.transferSizes.length = 0;
   }
 }
+
+/**
+ * The page_idle bitmap as the kernel serves it (mm/page_idle.c): it ends at
+ * max_pfn rounded down to whole words (a read there returns 0 bytes, a write
+ * fails with ENXIO), and frames the kernel cannot track (THP tail pages,
+ * pages off the LRU: `neverIdle`) are never set idle and always read 0.
+ * Other files pass through.
+ */
+export class KernelBitmapIo implements FileIo {
+  private readonly names = new Map<number, string>();
+  private readonly endByte: number;
+
+  constructor(
+    private readonly o: { maxPfn?: number; neverIdle?: (pfn: number) => boolean },
+    private readonly inner: FileIo = nodeFileIo,
+  ) {
+    this.endByte = o.maxPfn === undefined ? Number.POSITIVE_INFINITY : Math.floor(o.maxPfn / 64) * 8;
+  }
+
+  open(file: string, flags: 'r' | 'r+'): number {
+    const fd = this.inner.open(file, flags);
+    this.names.set(fd, path.basename(file));
+    return fd;
+  }
+
+  read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
+    if (this.names.get(fd) !== 'bitmap') return this.inner.read(fd, buffer, offset, length, position);
+    if (position >= this.endByte) return 0;
+    const n = this.inner.read(fd, buffer, offset, Math.min(length, this.endByte - position), position);
+    this.clearNeverIdle(buffer.subarray(offset, offset + n), position);
+    return n;
+  }
+
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
+    if (this.names.get(fd) !== 'bitmap') return this.inner.write(fd, buffer, offset, length, position);
+    if (position >= this.endByte) throw Object.assign(new Error('ENXIO: no such device or address, write'), { code: 'ENXIO' });
+    const bytes = buffer.slice(offset, offset + Math.min(length, this.endByte - position));
+    this.clearNeverIdle(bytes, position);
+    return this.inner.write(fd, bytes, 0, bytes.length, position);
+  }
+
+  close(fd: number): void {
+    this.inner.close(fd);
+  }
+
+  private clearNeverIdle(bytes: Uint8Array, position: number): void {
+    const neverIdle = this.o.neverIdle;
+    if (neverIdle === undefined) return;
+    for (let i = 0; i < bytes.length; i++) {
+      for (let bit = 0; bit < 8; bit++) if (neverIdle((position + i) * 8 + bit)) bytes[i]! &= ~(1 << bit);
+    }
+  }
+}
+
+/** /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst). */
+export const KPF = { CompoundHead: 15, CompoundTail: 16, Thp: 22 } as const;
+
+/** Writes /proc/kpageflags entries (8 bytes per frame) for the given frames. */
+export function writeKpageflags(file: string, flagsByPfn: ReadonlyMap<number, readonly number[]>): void {
+  const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
+  try {
+    for (const [pfn, bits] of flagsByPfn) {
+      const entry = new BigUint64Array([bits.reduce((v, b) => v | (1n << BigInt(b)), 0n)]);
+      fs.writeSync(fd, new Uint8Array(entry.buffer), 0, 8, pfn * 8);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}

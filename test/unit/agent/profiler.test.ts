@@ -6,7 +6,18 @@ import { PageIdleBitmap } from '../../../src/agent/page-idle.js';
 import { PageState } from '../../../src/agent/page-state.js';
 import { ProfiledMemory } from '../../../src/agent/profiled-memory.js';
 import { Profiler } from '../../../src/agent/profiler.js';
-import { PerFileCountingIo, isIdleInFile, makeTempDir, touchPfn, writeBitmap, writePagemap, type EntrySpec } from './helpers.js';
+import {
+  KernelBitmapIo,
+  KPF,
+  PerFileCountingIo,
+  isIdleInFile,
+  makeTempDir,
+  touchPfn,
+  writeBitmap,
+  writeKpageflags,
+  writePagemap,
+  type EntrySpec,
+} from './helpers.js';
 
 const REGION = 0x10000000n;
 
@@ -82,22 +93,65 @@ describe('Profiler on synthetic pagemap and page_idle files', () => {
     expect([...result.accessed]).toEqual([0, 0]);
   });
 
-  it('THP: 512 consecutive PFNs use 8 bitmap words in one read and one write', () => {
+  describe('transparent huge pages', () => {
     const thpBase = 0x4000; // 2 MiB-aligned frame number
-    writePagemap(pagemapPath, 0x40000000n, Array.from({ length: 512 }, (_, i) => present(thpBase + i)));
-    const io = new PerFileCountingIo();
-    const profiler = new Profiler([{ start: 0x40000000n, length: 2n << 20n }], { pagemapPath, idleBitmapPath, io });
+    const thpAddress = 0x40000000n; // 2 MiB-aligned virtual address
+    let kpageflagsPath: string;
+    beforeEach(() => {
+      kpageflagsPath = path.join(dir, 'kpageflags');
+      writePagemap(pagemapPath, thpAddress, Array.from({ length: 512 }, (_, i) => present(thpBase + i)));
+    });
+    const isTail = (pfn: number): boolean => pfn > thpBase && pfn < thpBase + 512;
+
+    it("the head frame's idle bit stands for the whole huge page (tail frames never read idle)", () => {
+      writeKpageflags(kpageflagsPath, new Map(Array.from({ length: 512 }, (_, i) => [thpBase + i, i === 0 ? [KPF.CompoundHead, KPF.Thp] : [KPF.CompoundTail, KPF.Thp]])));
+      const io = new PerFileCountingIo({}, new KernelBitmapIo({ neverIdle: isTail }));
+      const profiler = new Profiler([{ start: thpAddress, length: 2n << 20n }], { pagemapPath, idleBitmapPath, kpageflagsPath, io });
+      expect(profiler.scan().thpPages).toBe(512);
+      // Only the head frame's word is written: the kernel ignores tail frames.
+      expect(io.writesOf('bitmap')).toBe(1);
+      expect(io.transferSizes).toContain(8);
+      expect(isIdleInFile(idleBitmapPath, thpBase)).toBe(true);
+      io.reset();
+      // Untouched since: the whole huge page is idle, though its tail frames read "not idle".
+      let result = profiler.scan();
+      expect(result.accessed.every((a) => a === 0)).toBe(true);
+      expect([io.readsOf('bitmap'), io.writesOf('bitmap'), io.readsOf('kpageflags')]).toEqual([1, 1, 0]);
+      // An access through the PMD clears the head's bit: every page of the huge page was accessed.
+      touchPfn(idleBitmapPath, thpBase);
+      result = profiler.scan();
+      expect(result.accessed.every((a) => a === 1)).toBe(true);
+      profiler.close();
+    });
+
+    it('512 aligned consecutive frames that are not a THP are tracked page by page', () => {
+      writeKpageflags(kpageflagsPath, new Map([[thpBase, []]]));
+      const io = new PerFileCountingIo();
+      const profiler = new Profiler([{ start: thpAddress, length: 2n << 20n }], { pagemapPath, idleBitmapPath, kpageflagsPath, io });
+      expect(profiler.scan().thpPages).toBe(0);
+      expect(profiler.lastBitmapRuns).toBe(1);
+      expect(io.transferSizes).toContain(64); // 8 words
+      touchPfn(idleBitmapPath, thpBase + 5);
+      const result = profiler.scan();
+      expect(result.accessed.reduce((a, b) => a + b, 0)).toBe(1);
+      expect(result.accessed[5]).toBe(1);
+      expect(io.readsOf('kpageflags'), 'one look-up per head frame').toBe(1);
+      profiler.close();
+    });
+  });
+
+  it('frames past the end of the bitmap (max_pfn) read as accessed, without reading or writing past it', () => {
+    // The kernel's bitmap covers 4 words (max_pfn 300: the partial fifth word is not served).
+    writeBitmap(idleBitmapPath, 256);
+    writePagemap(pagemapPath, REGION, [present(100), present(200), present(299), present(1000)]);
+    const io = new KernelBitmapIo({ maxPfn: 300 });
+    const profiler = new Profiler([{ start: REGION, length: 4n * 4096n }], { pagemapPath, idleBitmapPath, io });
     profiler.scan();
-    expect(profiler.lastBitmapRuns).toBe(1);
-    // The kernel reports a THP's idle state per folio: an access clears all its bits.
-    for (let i = 0; i < 512; i++) touchPfn(idleBitmapPath, thpBase + i);
-    io.reset();
-    const result = profiler.scan();
-    expect(result.accessed.every((a) => a === 1)).toBe(true);
-    expect(io.readsOf('pagemap')).toBe(1);
-    expect(io.readsOf('bitmap')).toBe(1);
-    expect(io.writesOf('bitmap')).toBe(1);
-    expect(io.transferSizes).toContain(64); // 8 words
+    expect(isIdleInFile(idleBitmapPath, 100) && isIdleInFile(idleBitmapPath, 200)).toBe(true);
+    expect(fs.statSync(idleBitmapPath).size).toBe(32);
+    touchPfn(idleBitmapPath, 200);
+    expect([...profiler.scan().accessed]).toEqual([0, 1, 1, 1]);
+    expect([...profiler.scan().accessed]).toEqual([0, 0, 1, 1]);
   });
 
   it('batches: one pagemap read per region and one bitmap read/write per contiguous run of words, whatever the PFN order', () => {
@@ -185,6 +239,15 @@ describe('PageIdleBitmap', () => {
     // words: 0,1 | 3 | 10,11  -> 3 runs
     expect(bitmap.runCount).toBe(3);
   });
+
+  it('leaves frames at or past a known max_pfn out of the plan (the partial last word is not served)', () => {
+    const bitmap = new PageIdleBitmap({ path: '/nonexistent', maxPfn: 700 });
+    expect(bitmap.trackedFrames).toBe(640);
+    bitmap.plan(new Float64Array([0, 63, 64, 200, 640, 641, 704]), 7);
+    expect([bitmap.runCount, bitmap.untrackedCount]).toEqual([2, 3]);
+    expect(bitmap.isIdle(641)).toBe(false);
+    expect(() => new PageIdleBitmap({ maxPfn: -1 })).toThrowError(/maxPfn/);
+  });
 });
 
 describe('ProfiledMemory (profiler + history as the controller sees them)', () => {
@@ -207,6 +270,37 @@ describe('ProfiledMemory (profiler + history as the controller sees them)', () =
       expect([...state.age]).toEqual([0x40, 0xc0, 0]);
       memory.markReleased([{ first: 0, count: 1 }]);
       expect(state.state[0]).toBe(PageState.Swapped);
+      memory.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps pages released while their swap-out call is in flight, whatever pagemap says meanwhile', () => {
+    const dir = makeTempDir();
+    try {
+      const pagemapPath = path.join(dir, 'pagemap');
+      const idleBitmapPath = path.join(dir, 'bitmap');
+      writeBitmap(idleBitmapPath, 4096);
+      writePagemap(pagemapPath, REGION, [
+        { present: true, pfn: 100n },
+        { present: true, pfn: 101n },
+        { present: true, pfn: 102n },
+      ]);
+      const memory = new ProfiledMemory([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+      const state = memory.policyState().state;
+      memory.scan();
+      memory.markReleased([{ first: 0, count: 2 }]);
+      expect(memory.pagesInFlight).toBe(2);
+      // The kernel has not reached the pages yet: pagemap still shows all three present.
+      expect(memory.scan()).toMatchObject({ present: 1, swapped: 2 });
+      expect([...state]).toEqual([PageState.Swapped, PageState.Swapped, PageState.Present]);
+      // The call returns: page 0 was freed, page 1 was skipped (busy) and is still present.
+      writePagemap(pagemapPath, REGION, [{ swapped: true, swapOffset: 7n }]);
+      memory.releaseEnded([{ first: 0, count: 2 }]);
+      expect(memory.pagesInFlight).toBe(0);
+      memory.scan();
+      expect([...state]).toEqual([PageState.Swapped, PageState.Present, PageState.Present]);
       memory.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

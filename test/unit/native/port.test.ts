@@ -10,14 +10,21 @@ describe('createKernelPort', () => {
   // Typed as the agent's KernelPort: the typecheck proves the two fit together.
   const port: KernelPort = createKernelPort({ keepAlive: false });
 
-  it('forwards SIGBALLOON requests as { pagesWanted, freePages }', async () => {
+  it('forwards SIGBALLOON requests as { pagesWanted, freePages, sentAtNs }, stamped when the handler ran', async () => {
     const got: BalloonSignal[] = [];
     const off = port.onSignal((s) => got.push(s));
     if (addon().haveUapiHeader) {
+      const before = process.hrtime.bigint();
       raiseBalloonSignal({ pages: 256, freePages: 1000 });
+      // Keep the event loop busy: the stamp must be the handler's, not the listener's.
+      const busyUntil = Date.now() + 50;
+      while (Date.now() < busyUntil);
+      const afterBusy = process.hrtime.bigint();
       const deadline = Date.now() + 5000;
       while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      expect(got).toEqual([{ pagesWanted: 256, freePages: 1000 }]);
+      expect(got).toEqual([{ pagesWanted: 256, freePages: 1000, sentAtNs: expect.any(BigInt) }]);
+      const sentAtNs = got[0]!.sentAtNs!;
+      expect(sentAtNs >= before && sentAtNs < afterBusy - 25_000_000n, `${before} <= ${sentAtNs} < ${afterBusy} - 25 ms`).toBe(true);
     } else {
       expect(() => raiseBalloonSignal({ pages: 256, freePages: 1000 })).toThrow(RangeError);
     }

@@ -1,0 +1,69 @@
+/**
+ * What one `balloon run` reports (its JSON), and the policy names and
+ * defaults that runs, experiments and reports share.
+ */
+import { POLICY_NAMES, type AnswerRecord, type ControllerStats } from '../agent/index.js';
+import type { FreeMemorySample, SwapDevice } from '../metrics/index.js';
+import type { IntegrityResult, RegionKind } from '../workloads/index.js';
+
+/** The policy name of a run without the agent: the kernel's own swapping. */
+export const BASELINE_POLICY = 'kernel';
+export const RUN_POLICY_NAMES: readonly string[] = [BASELINE_POLICY, ...POLICY_NAMES];
+
+/** Kernel's default threshold (kernel-patch/README.md: "default 1 GiB worth"). */
+export const DEFAULT_THRESHOLD_BYTES = 1 << 30;
+
+export interface RunResult {
+  workload: string;
+  policy: string;
+  region: RegionKind;
+  sizeBytes: number;
+  pages: number;
+  passes: number;
+  seed: number;
+  references: number;
+  thresholdBytes: number;
+  thresholdSource: 'option' | 'sysfs' | 'default';
+  wallMs: number;
+  runMs: number;
+  verifyMs: number;
+  cpu: { userMs: number; systemMs: number; totalMs: number };
+  majorFaults: number;
+  minorFaults: number;
+  pswpin: number;
+  pswpout: number;
+  pgmajfault: number;
+  vmstat: Record<string, number>;
+  swapDevices: SwapDevice[];
+  swapBusyMs: number;
+  /** Against the same budget for every policy: MemFree plus the bystander's held bytes (src/metrics/deficit.ts). */
+  thresholdDeficitMiBs: number;
+  /** This process's peak resident set (getrusage ru_maxrss): the memory the workload had at most; MIN is simulated with it. */
+  peakResidentBytes: number;
+  freeMemory: { intervalMs: number; samples: number; minFreeBytes: number | null; series: FreeMemorySample[] };
+  sigballoonCount: number;
+  swapOutCalls: number;
+  pagesRequested: number;
+  pagesFreed: number;
+  controller: ControllerStats | null;
+  /** Each answer to a signal, times in ms since the workload started, with free memory right after it. */
+  answers: RunAnswer[];
+  scans: number | null;
+  agentErrors: string[];
+  integrity: IntegrityResult;
+  kernelCounters: Record<string, number> | null;
+  kernelCountersError: string | null;
+  bystander: { method: 'mlock' | 'ramfs'; bytes: number } | null;
+  traceFile: string | null;
+}
+
+export interface RunAnswer extends Omit<AnswerRecord, 'sentAt' | 'startedAt' | 'endedAt' | 'firstCallAt'> {
+  /** When the kernel sent the signal answered, and when the answer started, sent its first call, and ended. */
+  sentMs: number;
+  startMs: number;
+  firstCallMs: number | null;
+  endMs: number;
+  /** MemFree when the signal was raised (from the signal) and right after the answer. */
+  freeBytesAtSignal: number;
+  freeBytesAfter: number | null;
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { BalloonPolicy } from '../../../src/agent/policies/balloon.js';
+import { runPressureModel, type PressureModelOptions } from '../../../src/agent/pressure-model.js';
+import { sequentialSweep, zipf } from '../../../src/agent/trace.js';
+
+const m = 256;
+const machine = (proactive: boolean): Pick<PressureModelOptions, 'memoryPages' | 'thresholdPages'> & Partial<PressureModelOptions> => ({
+  memoryPages: m + 85,
+  thresholdPages: 85,
+  scanEveryReferences: 64,
+  watcherEveryReferences: 64,
+  answerTimeoutReferences: 640,
+  controller: { policy: new BalloonPolicy(), proactive: { enabled: proactive } },
+});
+
+describe('pressure model (the controller on a modelled kernel)', () => {
+  it('no pressure, no signal: a working set below the threshold', async () => {
+    const r = await runPressureModel(sequentialSweep({ pages: 200, length: 5000 }), machine(false));
+    expect(r).toMatchObject({ signals: 0, swapIns: 0, pagesFreed: 0, fallbackPages: 0, deficit: 0, coldMisses: 200, residentPages: 200 });
+  });
+
+  it('under pressure the reactive controller answers every request, and the page count balances', async () => {
+    const r = await runPressureModel(zipf({ pages: 4 * m, length: 20_000, exponent: 1, seed: 3 }), machine(false));
+    expect(r.signals).toBeGreaterThan(10);
+    expect(r.fallbackPages).toBe(0);
+    // (An answer still running when the trace ends gets nothing more.)
+    const finished = r.answers.filter((a) => a.endedAt < r.references);
+    expect(finished.length).toBeGreaterThan(10);
+    expect(finished.filter((a) => a.pagesFreed < a.pagesWanted)).toEqual([]);
+    expect(r.coldMisses + r.swapIns - r.pagesFreed - r.fallbackPages).toBe(r.residentPages);
+    expect(r.residentPages).toBeLessThanOrEqual(m + 85);
+  });
+
+  it('the proactive mode (the default) makes requests rare and holds the threshold better, for at most a few % more swap-ins', async () => {
+    const trace = zipf({ pages: 4 * m, length: 40_000, exponent: 1, seed: 3 });
+    const reactive = await runPressureModel(trace, machine(false));
+    const proactive = await runPressureModel(trace, machine(true));
+    expect(proactive.proactivePagesFreed).toBeGreaterThan(0);
+    expect(proactive.signals).toBeLessThan(reactive.signals / 4);
+    expect(proactive.meanDeficitPages).toBeLessThan(reactive.meanDeficitPages / 2);
+    expect(proactive.swapIns).toBeLessThan(reactive.swapIns * 1.05);
+    expect(proactive.fallbackPages).toBe(0);
+  });
+});

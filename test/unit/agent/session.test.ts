@@ -1,0 +1,119 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BalloonSignal, KernelPort, SwapOutResult } from '../../../src/agent/kernel-port.js';
+import { PageState, type ByteRange } from '../../../src/agent/page-state.js';
+import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
+import { AgentSession, probeRegistration } from '../../../src/agent/session.js';
+import { makeTempDir, writeBitmap, writePagemap } from './helpers.js';
+
+const REGION = 0x10000000n;
+const PAGES = 8;
+
+/** Records every call; swap-out frees the present pages the synthetic pagemap shows, skips the rest. */
+class RecordingKernel implements KernelPort {
+  readonly events: string[] = [];
+  listener: ((signal: BalloonSignal) => void) | undefined;
+  registerError: Error | undefined;
+  constructor(private readonly presentPages: Set<number>) {}
+  async register(regions: readonly ByteRange[]): Promise<void> {
+    this.events.push(`register ${regions.length}`);
+    if (this.registerError) throw this.registerError;
+  }
+  async unregister(): Promise<void> {
+    this.events.push('unregister');
+  }
+  onSignal(listener: (signal: BalloonSignal) => void): () => void {
+    this.events.push('listen');
+    this.listener = listener;
+    return () => {
+      this.events.push('unlisten');
+      this.listener = undefined;
+    };
+  }
+  async swapOut(ranges: readonly ByteRange[]): Promise<SwapOutResult> {
+    this.events.push('swapOut');
+    const result = { freed: 0, skipped: 0, failed: 0 };
+    for (const r of ranges) {
+      for (let page = Number((r.start - REGION) / 4096n); page < Number((r.start + r.length - REGION) / 4096n); page++) {
+        if (this.presentPages.delete(page)) result.freed++;
+        else result.skipped++;
+      }
+    }
+    return result;
+  }
+}
+
+describe('AgentSession', () => {
+  let dir: string;
+  let pagemapPath: string;
+  let idleBitmapPath: string;
+  let kernel: RecordingKernel;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    dir = makeTempDir();
+    pagemapPath = path.join(dir, 'pagemap');
+    idleBitmapPath = path.join(dir, 'bitmap');
+    writeBitmap(idleBitmapPath, 4096);
+    // Pages 0-5 present, 6-7 never touched.
+    writePagemap(pagemapPath, REGION, [...Array(PAGES).keys()].map((i) => (i < 6 ? { present: true, pfn: BigInt(100 + i) } : {})));
+    kernel = new RecordingKernel(new Set([0, 1, 2, 3, 4, 5]));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (): Promise<AgentSession> =>
+    AgentSession.start({
+      kernel,
+      regions: [{ start: REGION, length: BigInt(PAGES) * 4096n }],
+      policy: new FifoPolicy(),
+      controller: { hysteresisFraction: 0 },
+      profiler: { pagemapPath, idleBitmapPath },
+      scanInterval: { initialMs: 100, minMs: 100, maxMs: 100 },
+    });
+
+  it('listens, registers, scans and answers; on stop unregisters before it stops listening', async () => {
+    const session = await start();
+    expect(kernel.events).toEqual(['listen', 'register 1']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(session.scans).toBe(1);
+    expect(session.memory.history.state[0]).toBe(PageState.Present);
+    kernel.listener!({ pagesWanted: 4, freePages: 0 });
+    await session.controller.whenIdle();
+    expect(session.controller.stats).toMatchObject({ pagesFreed: 4, answersShort: 0 });
+    await session.stop();
+    expect(kernel.events).toEqual(['listen', 'register 1', 'swapOut', 'unregister', 'unlisten']);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(session.scans, 'no scan after stop').toBe(1);
+    expect(session.errors).toEqual([]);
+    await session.stop();
+    expect(kernel.events).toHaveLength(5);
+  });
+
+  it('leaves nothing behind when the registration fails', async () => {
+    kernel.registerError = new Error('balloon_ctl(register) failed with EPERM');
+    await expect(start()).rejects.toThrow(/EPERM/);
+    expect(kernel.events).toEqual(['listen', 'register 1', 'unlisten']);
+  });
+
+  it('reports a profiler failure as an error of the session, and keeps answering from the history it has', async () => {
+    const session = await start();
+    await vi.advanceTimersByTimeAsync(100);
+    fs.truncateSync(pagemapPath, 0); // the open file loses its entries: the next scan fails
+    await vi.advanceTimersByTimeAsync(100);
+    expect(session.errors).toEqual([expect.stringMatching(/^profiler: .*pagemap/)]);
+    kernel.listener!({ pagesWanted: 2, freePages: 0 });
+    await session.controller.whenIdle();
+    expect(session.controller.stats.pagesFreed).toBe(2);
+    await session.stop();
+  });
+
+  it('probeRegistration registers and unregisters at once, and passes the kernel\'s refusal on', async () => {
+    await probeRegistration(kernel);
+    expect(kernel.events).toEqual(['register 0', 'unregister']);
+    kernel.registerError = new Error('balloon_ctl(register) failed with ENOSYS: boot the VM');
+    await expect(probeRegistration(kernel)).rejects.toThrow(/ENOSYS/);
+  });
+});
