@@ -4,7 +4,7 @@
  * anything boots. Pure; errors are one line saying what to do.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/usage.js';
 import { HarnessError } from '../harness/errors.js';
 import { resolveSwapDevice, type SwapDeviceModel, type SwapDeviceName } from '../harness/swap-device.js';
 import { planMatrix, type ExperimentMatrix } from './matrix.js';

@@ -4,7 +4,7 @@
  * against the budget (MemFree plus what the kernel baseline's bystander holds)
  * and its threshold deficit (src/metrics/deficit.ts has the definition).
  */
-import type { RunResult } from '../cli/run.js';
+import type { RunResult } from '../shared/run-result.js';
 import { budgetFreeSeries, thresholdDeficitMiBs, type FreeMemorySample } from '../metrics/deficit.js';
 
 type DeficitInputs = Pick<RunResult, 'thresholdBytes' | 'bystander'> & { freeMemory: Pick<RunResult['freeMemory'], 'series'> };
