@@ -41,5 +41,5 @@ export { DEFAULT_PROFILER_OPTIONS, Profiler, type ProfilerOptions, type ScanResu
 export { RegionLayout } from './region-layout.js';
 export { AdaptiveScanInterval, DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS, type AdaptiveScanIntervalOptions } from './scan-interval.js';
 export { ScanLoop } from './scan-loop.js';
-export { DEFAULT_SIMULATION_OPTIONS, simulateBelady, simulatePolicy, type SimulationOptions, type SimulationResult } from './simulator.js';
+export { DEFAULT_SIMULATION_OPTIONS, batchPages, simulateBelady, simulatePolicy, simulateReference, comparePolicies, checkTargets, POLICY_TARGETS, ratioToMin, type TargetVerdict, type ComparisonKind, type ComparisonOptions, type ComparisonRow, type SimulationOptions, type SimulationResult } from './simulator.js';
 export * from './trace.js';

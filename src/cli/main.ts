@@ -74,13 +74,15 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
 
   program
     .command('simulate')
-    .description('replay a workload\'s reference string against every policy and MIN, and print the faults')
-    .requiredOption('-w, --workload <name>', workloadHelp)
+    .description('replay a workload\'s reference string, or a recorded trace, against every policy, the per-reference anchors (LRU, ARC, LIRS) and MIN, and print the faults')
+    .option('-w, --workload <name>', workloadHelp)
+    .option('--trace <file>', 'replay this reference string instead (uint32 little-endian page numbers, as balloon run --trace writes)')
     .requiredOption('-m, --memory <pages>', 'simulated memory, in pages')
     .option('--pages <n>', 'workload size in pages (default 2 x --memory)')
     .option('--passes <n>', 'passes over the region')
     .option('--seed <n>', 'seed of the random workloads', '1')
     .option('--sample <n>', 'keep every n-th reference', '1')
+    .option('--scan-every <refs>', 'references between two simulated profiler scans (default: memory / 4)')
     .option('--json', 'print the result as JSON')
     .action((opts: SimulateCliOptions & { json?: boolean }) => {
       const out = runSimulate(opts);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,13 +18,17 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== 
 
 describe('balloon CLI argument errors', { timeout: 60_000 }, () => {
   it.each([
-    [['run', '--workload', 'nope', '--policy', 'kernel'], 'balloon: error: unknown workload "nope"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix'],
+    [['run', '--workload', 'nope', '--policy', 'kernel'], 'balloon: error: unknown workload "nope"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix, loop, hot-scan, noisy-phases, interleaved, drift'],
     [['run', '--workload', 'sweep', '--policy', 'lru'], 'balloon: error: unknown policy "lru"; valid policies: kernel, fifo, random, lru-approx, balloon'],
     [['run', '--workload', 'sweep', '--policy', 'kernel', '--size', '0'], 'balloon: error: --size must be positive, got "0"'],
     [['run', '--workload', 'sweep', '--policy', 'kernel', '--size', '-64M'], 'balloon: error: --size must be positive, got "-64M"'],
     [['run', '--workload', 'sweep', '--policy', 'kernel', '--passes', '0', '--size', '1M'], 'balloon: error: --passes must be a positive integer, got "0"'],
-    [['simulate', '--workload', 'zig', '--memory', '10'], 'balloon: error: unknown workload "zig"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix'],
+    [['simulate', '--workload', 'zig', '--memory', '10'], 'balloon: error: unknown workload "zig"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix, loop, hot-scan, noisy-phases, interleaved, drift'],
     [['simulate', '--workload', 'zipf', '--memory', '-3'], 'balloon: error: --memory must be a positive integer, got "-3"'],
+    [['simulate', '--memory', '10'], 'balloon: error: give either --workload NAME or --trace FILE (a reference string recorded by balloon run --trace)'],
+    [['simulate', '--workload', 'zipf', '--trace', 'x.bin', '--memory', '10'], 'balloon: error: give either --workload NAME or --trace FILE (a reference string recorded by balloon run --trace)'],
+    [['simulate', '--trace', 'x.bin', '--passes', '2', '--memory', '10'], 'balloon: error: --passes describe a workload; a --trace replays the file as it is'],
+    [['simulate', '--workload', 'zipf', '--memory', '10', '--scan-every', '0'], 'balloon: error: --scan-every must be a positive integer, got "0"'],
   ])('%j exits 2 with one line', async (args, message) => {
     const r = await balloon(...args);
     expect(r.exitCode).toBe(2);
@@ -114,24 +118,62 @@ describe('balloon run', { timeout: 120_000 }, () => {
 });
 
 describe('balloon simulate', { timeout: 60_000 }, () => {
-  it('prints every policy and MIN for the reference string', async () => {
+  it('prints every policy, the anchors and MIN for the reference string, with swap-ins as a ratio to MIN', async () => {
     const r = await balloon('simulate', '--workload', 'sweep-hot', '--memory', '64', '--json');
     expect(r.exitCode, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { pages: number; references: number; results: { policy: string; faults: number; coldMisses: number; swapIns: number }[] };
+    const j = JSON.parse(r.stdout) as {
+      pages: number;
+      references: number;
+      scanEveryReferences: number;
+      batchPages: number;
+      minSwapIns: number;
+      results: { policy: string; kind: string; faults: number; coldMisses: number; swapIns: number; swapInsToMin: number | null }[];
+    };
     expect(j.pages).toBe(128);
     expect(j.references).toBe(128 * 3);
-    expect(j.results.map((x) => x.policy)).toEqual(['fifo', 'random', 'lru-approx', 'balloon', 'min']);
+    expect(j.scanEveryReferences).toBe(16);
+    expect(j.batchPages).toBe(2);
+    expect(j.results.map((x) => `${x.kind}:${x.policy}`)).toEqual([
+      'policy:fifo', 'policy:random', 'policy:lru-approx', 'policy:balloon', 'anchor:lru', 'anchor:arc', 'anchor:lirs', 'min:min',
+    ]);
     const min = j.results.at(-1)!;
+    expect(j.minSwapIns).toBe(min.swapIns);
+    expect(min.swapIns).toBeGreaterThan(0);
     for (const x of j.results) {
       expect(x.faults).toBe(x.coldMisses + x.swapIns);
       expect(x.faults).toBeGreaterThanOrEqual(min.faults);
+      expect(x.swapInsToMin).toBeCloseTo(x.swapIns / min.swapIns, 10);
     }
   });
 
-  it('runs through bin/balloon.js and prints a table', async () => {
-    const r = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'course', '--memory', '32', '--passes', '5'], { cwd: root, reject: false });
+  it('runs through bin/balloon.js and prints a table; where MIN makes no swap-in, counts and no ratio', async () => {
+    const r = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'phases', '--memory', '64', '--passes', '1'], { cwd: root, reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(lines(r.stdout)[0]).toBe('course: 64 pages, 5 passes, 224 references, memory 32 pages');
-    expect(r.stdout).toMatch(/^min\s+\d+/m);
+    expect(lines(r.stdout)[0]).toBe('phases: 128 pages, 1 passes, 128 references, memory 64 pages');
+    expect(r.stdout).toMatch(/^policy\s+kind\s+faults\s+cold\s+swap-ins\s+vs MIN/m);
+    expect(r.stdout).toMatch(/^min\s+min\s+\d+\s+\d+\s+0\s+-\s/m);
+    expect(r.stdout).toMatch(/^lirs\s+anchor\s+\d+\s+\d+\s+\d+\s+-\s/m);
+    expect(r.stdout).toContain('MIN makes no swap-in here');
+    const course = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'course', '--memory', '32', '--passes', '5'], { cwd: root, reject: false });
+    expect(course.stdout).toMatch(/^min\s+min\s+\d+\s+\d+\s+1\s+1\.00x\s/m);
+  });
+
+  it('--trace: a missing file, an empty file, a length not a multiple of 4 are one line each, exit 2', async () => {
+    const empty = path.join(tmp, 'empty.trace');
+    const odd = path.join(tmp, 'odd.trace');
+    writeFileSync(empty, new Uint8Array(0));
+    writeFileSync(odd, new Uint8Array(10));
+    const cases: [string, string][] = [
+      [path.join(tmp, 'missing.trace'), `balloon: error: trace file ${path.join(tmp, 'missing.trace')} does not exist (balloon run --trace FILE records one)`],
+      [empty, `balloon: error: trace file ${empty} is empty: a trace holds one little-endian uint32 page number per reference (balloon run --trace writes one)`],
+      [odd, `balloon: error: trace file ${odd} is 10 bytes, not a multiple of 4: a trace holds one little-endian uint32 page number per reference; the file is truncated or not a trace`],
+      [tmp, `balloon: error: trace file ${tmp} is a directory, not a trace`],
+    ];
+    const runs = await Promise.all(cases.map(([file]) => balloon('simulate', '--trace', file, '--memory', '8')));
+    runs.forEach((r, i) => {
+      expect(r.exitCode).toBe(2);
+      expect(lines(r.stderr)).toEqual([cases[i]![1]]);
+      expect(r.stdout).toBe('');
+    });
   });
 });
