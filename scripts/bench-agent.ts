@@ -1,9 +1,17 @@
 /**
- * Agent bench: replays the standard workloads through every policy and MIN,
- * prints swap-ins / swap-outs as ratios to MIN, measures the profiler's
- * pagemap decode and scan cost per GiB, and writes results/bench-agent.json.
+ * Agent bench: every workload of the CLI (the one list, WORKLOAD_NAMES)
+ * through every agent policy at three scan intervals, the per-reference
+ * anchors (LRU, ARC, LIRS) and MIN; swap-ins as ratios to MIN and the
+ * verdict against the policy targets (docs/policies.md). Then the profiler's
+ * pagemap decode and scan cost per GiB. Writes results/bench-agent.json and
+ * prints the Markdown tables of docs/policies.md.
  *
- *   npx tsx scripts/bench-agent.ts [--memory 1024] [--length 300000]
+ *   npx tsx scripts/bench-agent.ts [--memory 1024] [--references 300000] [--exact-memory 128] [--exact-references 24000]
+ *
+ * Two settings: `memory` pages with the simulated controller's default
+ * batch (1/32 of memory per call, as the agent answers a signal), and
+ * `exact-memory` pages with one page per call (the anchors' and MIN's own
+ * condition: one eviction per fault).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,126 +20,165 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { CountingFileIo } from '../src/agent/file-io.js';
 import { decodePagemapEntries, encodePagemapEntry } from '../src/agent/pagemap.js';
-import { BalloonPolicy, POLICY_NAMES, createPolicy, type BalloonPolicyOptions } from '../src/agent/policies/index.js';
+import { BalloonPolicy, POLICY_NAMES, REFERENCE_POLICY_NAMES, createPolicy, type BalloonPolicyOptions } from '../src/agent/policies/index.js';
 import { Profiler } from '../src/agent/profiler.js';
-import { simulateBelady, simulatePolicy, type SimulationResult } from '../src/agent/simulator.js';
-import { standardWorkloads } from '../src/agent/trace.js';
+import {
+  DEFAULT_SIMULATION_OPTIONS,
+  POLICY_TARGETS,
+  batchPages,
+  checkTargets,
+  comparePolicies,
+  simulatePolicy,
+  type ComparisonRow,
+  type TargetVerdict,
+} from '../src/agent/simulator.js';
+import { WORKLOAD_NAMES, makeSpec, passesForReferences, referenceString } from '../src/workloads/definitions.js';
 
 const { values } = parseArgs({
   options: {
     memory: { type: 'string', default: '1024' },
-    length: { type: 'string', default: '300000' },
-    seed: { type: 'string', default: '42' },
+    references: { type: 'string', default: '300000' },
+    'exact-memory': { type: 'string', default: '128' },
+    'exact-references': { type: 'string', default: '24000' },
+    seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'results/bench-agent.json' },
   },
 });
-const memoryPages = Number(values.memory);
-const length = Number(values.length);
 const seed = Number(values.seed);
-const scanEveryReferences = Math.max(1, Math.floor(memoryPages / 4));
-const batchFraction = 1 / 32;
 
+interface Setting {
+  name: string;
+  memoryPages: number;
+  references: number;
+  batchFraction: number;
+}
+const settings: Setting[] = [
+  { name: 'controller batch', memoryPages: Number(values.memory), references: Number(values.references), batchFraction: DEFAULT_SIMULATION_OPTIONS.batchFraction },
+  { name: 'one page per call', memoryPages: Number(values['exact-memory']), references: Number(values['exact-references']), batchFraction: 0 },
+];
+
+/** Base scan interval: a quarter of memory in references (256 for 1024 pages); the matrix runs it /4, x1, x4. */
+const intervalsFor = (memoryPages: number): number[] => {
+  const base = Math.max(1, Math.round(memoryPages / 4));
+  return [Math.max(1, Math.round(base / 4)), base, base * 4];
+};
+
+interface Cell {
+  scanEveryReferences: number;
+  /** swap-ins per agent policy. */
+  swapIns: Record<string, number>;
+  swapOutRanges: Record<string, number>;
+  swapOuts: Record<string, number>;
+  verdict: TargetVerdict;
+}
 interface Row {
   workload: string;
-  description: string;
+  pages: number;
+  passes: number;
   references: number;
-  memoryPages: number;
-  min: SimulationResult;
-  policies: Record<string, SimulationResult & { swapInRatio: number; swapOutRatio: number; ms: number }>;
+  anchors: ComparisonRow[];
+  cells: Cell[];
 }
-
-const ratio = (value: number, base: number): number => (base === 0 ? (value === 0 ? 1 : Number.POSITIVE_INFINITY) : value / base);
 
 const started = performance.now();
-const rows: Row[] = [];
-for (const workload of standardWorkloads({ memoryPages, length, seed })) {
-  const min = simulateBelady(workload.trace, workload.memoryPages);
-  const row: Row = {
-    workload: workload.name,
-    description: workload.description,
-    references: workload.trace.length,
-    memoryPages: workload.memoryPages,
-    min,
-    policies: {},
-  };
-  for (const name of POLICY_NAMES) {
-    const t0 = performance.now();
-    const result = simulatePolicy(workload.trace, createPolicy(name), {
-      memoryPages: workload.memoryPages,
-      scanEveryReferences,
-      batchFraction,
+const results = settings.map((setting) => {
+  const { memoryPages, batchFraction } = setting;
+  const intervals = intervalsFor(memoryPages);
+  const rows: Row[] = WORKLOAD_NAMES.map((name) => {
+    const pages = 2 * memoryPages;
+    const spec = makeSpec(name, pages, passesForReferences(name, pages, setting.references), seed);
+    const trace = referenceString(spec);
+    const anchors = comparePolicies(trace, { memoryPages, policies: [], anchors: REFERENCE_POLICY_NAMES });
+    const cells = intervals.map((scanEveryReferences): Cell => {
+      const cell: Cell = { scanEveryReferences, swapIns: {}, swapOutRanges: {}, swapOuts: {}, verdict: undefined as never };
+      for (const policy of POLICY_NAMES) {
+        const r = simulatePolicy(trace, createPolicy(policy), { memoryPages, scanEveryReferences, batchFraction });
+        cell.swapIns[policy] = r.swapIns;
+        cell.swapOuts[policy] = r.swapOuts;
+        cell.swapOutRanges[policy] = r.swapOutRanges;
+      }
+      cell.verdict = checkTargets(cell.swapIns.balloon!, cell.swapIns['lru-approx']!, anchors);
+      return cell;
     });
-    row.policies[name] = {
-      ...result,
-      swapInRatio: ratio(result.swapIns, min.swapIns),
-      swapOutRatio: ratio(result.swapOuts, min.swapOuts),
-      ms: performance.now() - t0,
-    };
-  }
-  rows.push(row);
-}
+    process.stderr.write(`${setting.name}: ${name} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    return { workload: name, pages, passes: spec.passes, references: trace.length, anchors, cells };
+  });
+  return { ...setting, batchPages: batchPages(memoryPages, batchFraction), intervals, rows };
+});
 
-// A ratio to a MIN of 0 is meaningless: print the absolute count with a '#' instead.
-const fmt = (ratioValue: number, value: number): string => (Number.isFinite(ratioValue) ? ratioValue.toFixed(2) : `#${value}`);
-function printTable(header: string[], table: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+// Markdown tables: swap-ins as ratios to MIN (absolute counts, marked #, where MIN is 0).
+const fmtRatio = (swapIns: number, min: number): string => (min === 0 ? `#${swapIns}` : (swapIns / min).toFixed(2));
+const verdictText = (v: TargetVerdict): string => {
+  const misses = [
+    v.withinBestAnchor ? null : `> ${POLICY_TARGETS.anchorFactor}x ${v.bestAnchor}`,
+    v.notAboveLruApprox ? null : '> lru-approx',
+    v.nearMin === false ? `> ${POLICY_TARGETS.minFactor}x MIN` : null,
+  ].filter((x) => x !== null);
+  return misses.length === 0 ? 'ok' : misses.join(', ');
+};
+function markdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of table) console.log(line(r));
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
-console.log(`Simulated swap-ins / swap-outs as ratios to MIN (memory ${memoryPages} pages, ~${length} refs, scan every ${scanEveryReferences} refs, batch ${Math.round(memoryPages * batchFraction)} pages; #n = absolute count where MIN is 0)`);
-printTable(
-  ['workload', 'MIN in/out', ...POLICY_NAMES.map((n) => `${n} in/out`)],
-  rows.map((row) => [
-    row.workload,
-    `${row.min.swapIns}/${row.min.swapOuts}`,
-    ...POLICY_NAMES.map((n) => {
-      const p = row.policies[n]!;
-      return `${fmt(p.swapInRatio, p.swapIns)}/${fmt(p.swapOutRatio, p.swapOuts)}`;
-    }),
-  ]),
-);
-console.log('\nswap-out ranges (calls) per 1000 pages swapped out:');
-for (const row of rows) {
-  console.log(
-    `  ${row.workload.padEnd(12)} ${POLICY_NAMES.map((n) => {
-      const p = row.policies[n]!;
-      return `${n}=${p.swapOuts === 0 ? '-' : ((1000 * p.swapOutRanges) / p.swapOuts).toFixed(0)}`;
-    }).join('  ')}`,
-  );
+const output: string[] = [];
+for (const setting of results) {
+  for (const [i, s] of setting.intervals.entries()) {
+    output.push(
+      `\n#### ${setting.name}: memory ${setting.memoryPages} pages, ~${setting.references} references, ${setting.batchPages} page${setting.batchPages === 1 ? '' : 's'} per call, a scan every ${s} references (${['base / 4', 'base', 'base x 4'][i]})\n`,
+    );
+    output.push(
+      markdownTable(
+        ['workload', 'MIN', 'lru', 'arc', 'lirs', ...POLICY_NAMES, 'balloon vs targets'],
+        setting.rows.map((row) => {
+          const min = row.anchors.find((r) => r.kind === 'min')!.swapIns;
+          const cell = row.cells[i]!;
+          return [
+            row.workload,
+            String(min),
+            ...REFERENCE_POLICY_NAMES.map((a) => fmtRatio(row.anchors.find((r) => r.policy === a)!.swapIns, min)),
+            ...POLICY_NAMES.map((p) => fmtRatio(cell.swapIns[p]!, min)),
+            verdictText(cell.verdict),
+          ];
+        }),
+      ),
+    );
+  }
+  const cells = setting.rows.flatMap((r) => r.cells);
+  output.push(`\n${setting.name}: balloon meets the targets in ${cells.filter((c) => c.verdict.ok).length} of ${cells.length} cells.`);
+}
+console.log(output.join('\n'));
+
+// Swap-out ranges per 1000 pages swapped out (calls an uncapped controller makes), controller-batch setting, base interval.
+const main = results[0]!;
+console.log('\nswap-out ranges per 1000 pages swapped out (controller batch, base interval):');
+for (const row of main.rows) {
+  const cell = row.cells[1]!;
+  console.log(`  ${row.workload.padEnd(13)} ${POLICY_NAMES.map((p) => `${p}=${cell.swapOuts[p] === 0 ? '-' : ((1000 * cell.swapOutRanges[p]!) / cell.swapOuts[p]!).toFixed(0)}`).join('  ')}`);
 }
 
-// Ablation of the balloon policy's ingredients, on the workloads where they differ.
-const ablationLength = length;
-const ablationNames = new Set(['zipf', 'moving-ws', 'sweep+hot', 'mix']);
+// Ablation: the balloon policy without each of its ingredients, one-page-per-call setting, base interval.
 const variants: Array<{ name: string; options: Partial<BalloonPolicyOptions> }> = [
   { name: 'balloon (defaults)', options: {} },
-  { name: 'no coalescing', options: { maxGapPages: 0 } },
-  { name: 'strict gaps (as cold, +5%)', options: { gapColdnessFraction: 1, maxExtraFraction: 0.05 } },
-  { name: 'all reuse periodic', options: { regularJitterDivisor: 1e-9 } },
-  { name: 'no irregular cap', options: { irregularCapScans: Number.POSITIVE_INFINITY } },
-  { name: 'probation 16', options: { probationScans: 16 } },
+  { name: 'no slack for the scan lag', options: { horizonSlackScans: 0 } },
+  { name: 'no protected ghosts (no B2 hits)', options: { ghostHistoryFactor: 0 } },
+  { name: 'LIRS start (minimum probation at the first call)', options: { startFromReuse: false } },
 ];
-const ablationWorkloads = standardWorkloads({ memoryPages, length: ablationLength, seed }).filter((w) => ablationNames.has(w.name));
-const ablationMins = ablationWorkloads.map((w) => simulateBelady(w.trace, w.memoryPages));
+const ablationSetting = results[1]!;
 const ablation = variants.map((variant) => ({
   variant: variant.name,
-  results: ablationWorkloads.map((w, i) => {
-    const r = simulatePolicy(w.trace, new BalloonPolicy(variant.options), { memoryPages: w.memoryPages, scanEveryReferences, batchFraction });
-    return {
-      workload: w.name,
-      swapInRatio: ratio(r.swapIns, ablationMins[i]!.swapIns),
-      swapIns: r.swapIns,
-      rangesPer1000: r.swapOuts === 0 ? 0 : (1000 * r.swapOutRanges) / r.swapOuts,
-    };
+  ratios: WORKLOAD_NAMES.map((name, w) => {
+    const row = ablationSetting.rows[w]!;
+    const spec = makeSpec(name, row.pages, row.passes, seed);
+    const trace = referenceString(spec);
+    const base = ablationSetting.intervals[1]!;
+    const r = simulatePolicy(trace, new BalloonPolicy(variant.options), { memoryPages: ablationSetting.memoryPages, scanEveryReferences: base, batchFraction: ablationSetting.batchFraction });
+    const best = Math.min(...row.anchors.filter((a) => a.kind === 'anchor').map((a) => a.swapIns));
+    return best === 0 ? `#${r.swapIns}` : (r.swapIns / best).toFixed(2);
   }),
 }));
-console.log(`\nballoon ablation (~${ablationLength} refs): swap-in ratio to MIN / swap-out ranges per 1000 pages`);
-printTable(
-  ['variant', ...ablationWorkloads.map((w) => w.name)],
-  ablation.map((a) => [a.variant, ...a.results.map((r) => `${fmt(r.swapInRatio, r.swapIns)}/${r.rangesPer1000.toFixed(0)}`)]),
-);
+console.log(`\nballoon ablation (${ablationSetting.name}, memory ${ablationSetting.memoryPages}, base interval): swap-ins / best anchor's`);
+console.log(markdownTable(['variant', ...WORKLOAD_NAMES], ablation.map((a) => [a.variant, ...a.ratios])));
 
 // Profiler cost on synthetic data.
 const GIB_PAGES = (1 << 30) / 4096;
@@ -177,12 +224,14 @@ console.log(`total ${(elapsedMs / 1000).toFixed(1)} s`);
 
 const json = {
   generatedAt: new Date().toISOString(),
-  settings: { memoryPages, length, seed, scanEveryReferences, batchFraction },
-  workloads: rows,
+  command: `npx tsx scripts/bench-agent.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  targets: POLICY_TARGETS,
+  seed,
+  settings: results,
   ablation,
   profiler: { decodeMsPerGiB, scanMsPerGiB, scanCalls },
   elapsedMs,
 };
 fs.mkdirSync(path.dirname(values.out), { recursive: true });
-fs.writeFileSync(values.out, `${JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
+fs.writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
 console.log(`wrote ${values.out}`);

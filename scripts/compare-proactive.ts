@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPolicy } from '../src/agent/policies/index.js';
 import { runPressureModel, type PressureModelResult } from '../src/agent/pressure-model.js';
-import { standardWorkloads } from '../src/agent/trace.js';
+import { WORKLOAD_NAMES, makeSpec, passesForReferences, referenceString } from '../src/workloads/definitions.js';
 import { table } from '../src/cli/format.js';
 
 const { values } = parseArgs({
@@ -41,7 +41,12 @@ const modes = {
 
 const rows: string[][] = [];
 const out: { workload: string; mode: string; result: Omit<PressureModelResult, 'answers'> }[] = [];
-for (const w of standardWorkloads({ memoryPages: m, length, seed })) {
+// The CLI's workloads (one list), each about `length` references over 2 x memory pages.
+const workloads = WORKLOAD_NAMES.map((name) => {
+  const spec = makeSpec(name, 2 * m, passesForReferences(name, 2 * m, length), seed);
+  return { name, trace: referenceString(spec) };
+});
+for (const w of workloads) {
   for (const [mode, proactive] of Object.entries(modes)) {
     const { answers: _answers, ...result } = await runPressureModel(w.trace, {
       memoryPages,

@@ -49,5 +49,5 @@ export {
   type PressureModelOptions,
   type PressureModelResult,
 } from './pressure-model.js';
-export { DEFAULT_SIMULATION_OPTIONS, simulateBelady, simulatePolicy, type SimulationOptions, type SimulationResult } from './simulator.js';
+export { DEFAULT_SIMULATION_OPTIONS, batchPages, simulateBelady, simulatePolicy, simulateReference, comparePolicies, checkTargets, POLICY_TARGETS, ratioToMin, type TargetVerdict, type ComparisonKind, type ComparisonOptions, type ComparisonRow, type SimulationOptions, type SimulationResult } from './simulator.js';
 export * from './trace.js';

@@ -143,6 +143,104 @@ export function sweepPlusHotSet(o: {
   return trace;
 }
 
+/**
+ * The region written once in order (pages 0 .. pages-1), then a loop over
+ * its first `loopPages` pages until `length` references.
+ */
+export function writeThenLoop(o: { pages: number; loopPages: number; length: number }): Uint32Array {
+  requirePositive(o);
+  const trace = new Uint32Array(o.length);
+  for (let i = 0; i < o.length; i++) trace[i] = i < o.pages ? i : (i - o.pages) % o.loopPages;
+  return trace;
+}
+
+/**
+ * Scan resistance, the textbook test: a hot set (pages [0, hotPages)) used
+ * alone for `warmupReferences` uniform references, then `scans` sequential
+ * scans over [hotPages, hotPages + scanPages), each scan page touched once
+ * per scan, with one uniform hot reference after every `scanRun` scan pages.
+ */
+export function hotSetWithScans(o: { hotPages: number; scanPages: number; warmupReferences: number; scans: number; scanRun: number; seed: number }): Uint32Array {
+  requirePositive({ hotPages: o.hotPages, scanPages: o.scanPages, scans: o.scans, scanRun: o.scanRun });
+  const prng = new Prng(o.seed);
+  const trace = new Uint32Array(hotSetWithScansLength(o));
+  let n = 0;
+  for (let i = 0; i < o.warmupReferences; i++) trace[n++] = prng.nextInt(o.hotPages);
+  for (let s = 0; s < o.scans; s++) {
+    for (let p = 0; p < o.scanPages; p++) {
+      trace[n++] = o.hotPages + p;
+      if ((p + 1) % o.scanRun === 0) trace[n++] = prng.nextInt(o.hotPages);
+    }
+  }
+  return trace;
+}
+
+/** Length of hotSetWithScans' trace. */
+export function hotSetWithScansLength(o: { scanPages: number; warmupReferences: number; scans: number; scanRun: number }): number {
+  return o.warmupReferences + o.scans * (o.scanPages + Math.floor(o.scanPages / o.scanRun));
+}
+
+/**
+ * Phases with noise: every `phaseLength` references the working set (a run
+ * of `workingSetPages` pages, wrapping around `pages`) jumps to a new place
+ * (`jumpPages` further on); a fraction `noise` of the references goes to
+ * uniformly random pages of the whole region instead.
+ */
+export function noisyPhases(o: { pages: number; workingSetPages: number; jumpPages: number; phaseLength: number; noise: number; length: number; seed: number }): Uint32Array {
+  requirePositive({ pages: o.pages, workingSetPages: o.workingSetPages, phaseLength: o.phaseLength, length: o.length });
+  const prng = new Prng(o.seed);
+  const trace = new Uint32Array(o.length);
+  for (let i = 0; i < o.length; i++) {
+    const base = Math.floor(i / o.phaseLength) * o.jumpPages;
+    trace[i] = prng.next() < o.noise ? prng.nextInt(o.pages) : (base + prng.nextInt(o.workingSetPages)) % o.pages;
+  }
+  return trace;
+}
+
+/**
+ * Three streams interleaved at random (each reference picks one with equal
+ * probability): a loop over [0, loopPages), Zipf(1.0) over the next
+ * `zipfPages` pages (ranks scattered), and a sequential scan over the next
+ * `scanPages` pages that wraps around.
+ */
+export function interleavedStreams(o: { loopPages: number; zipfPages: number; scanPages: number; length: number; seed: number }): Uint32Array {
+  requirePositive({ loopPages: o.loopPages, zipfPages: o.zipfPages, scanPages: o.scanPages, length: o.length });
+  const prng = new Prng(o.seed);
+  const zipfRefs = zipf({ pages: o.zipfPages, length: o.length, exponent: 1, seed: o.seed + 1 });
+  const trace = new Uint32Array(o.length);
+  let loop = 0;
+  let scan = 0;
+  for (let i = 0; i < o.length; i++) {
+    const stream = prng.nextInt(3);
+    if (stream === 0) {
+      trace[i] = loop;
+      loop = (loop + 1) % o.loopPages;
+    } else if (stream === 1) {
+      trace[i] = o.loopPages + zipfRefs[i]!;
+    } else {
+      trace[i] = o.loopPages + o.zipfPages + scan;
+      scan = (scan + 1) % o.scanPages;
+    }
+  }
+  return trace;
+}
+
+/**
+ * A drifting window: uniform references inside a run of `windowPages` pages
+ * whose start moves steadily through the region (wrapping around `pages`),
+ * by `pages` pages over the whole trace.
+ */
+export function driftingWindow(o: { pages: number; windowPages: number; length: number; seed: number }): Uint32Array {
+  requirePositive(o);
+  const prng = new Prng(o.seed);
+  const trace = new Uint32Array(o.length);
+  for (let i = 0; i < o.length; i++) {
+    const start = Math.floor((i * o.pages) / o.length);
+    trace[i] = (start + prng.nextInt(o.windowPages)) % o.pages;
+  }
+  return trace;
+}
+
 /** Concatenation of traces (phases of different behaviour over one address space). */
 export function concatTraces(parts: readonly Uint32Array[]): Uint32Array {
   let length = 0;
@@ -163,53 +261,38 @@ export function tracePageCount(trace: Uint32Array): number {
   return max + 1;
 }
 
-export interface Workload {
-  name: string;
-  description: string;
-  trace: Uint32Array;
-  memoryPages: number;
+/** Bytes per reference in a recorded reference string (one uint32 page number). */
+export const TRACE_BYTES_PER_REFERENCE = 4;
+
+/**
+ * A reference string as the bytes of a trace file: one little-endian uint32
+ * page number per reference (what `balloon run --trace` writes and
+ * `balloon simulate --trace` reads).
+ */
+export function encodeReferenceString(trace: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(trace.length * TRACE_BYTES_PER_REFERENCE);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < trace.length; i++) view.setUint32(i * TRACE_BYTES_PER_REFERENCE, trace[i]!, true);
+  return bytes;
 }
 
 /**
- * The standard workloads at a given memory size (pages); each trace is about
- * `length` references.
+ * The reference string in a trace file's bytes (see encodeReferenceString).
+ * Refuses an empty file and a length that is not a whole number of
+ * references, naming `source` (the file) in the error.
  */
-export function standardWorkloads(o: { memoryPages: number; length: number; seed: number }): Workload[] {
-  const m = o.memoryPages;
-  const length = o.length;
-  const seed = o.seed;
-  return [
-    { name: 'sequential', description: `loop over ${2 * m} pages`, trace: sequentialSweep({ pages: 2 * m, length }), memoryPages: m },
-    { name: 'uniform', description: `uniform over ${2 * m} pages`, trace: uniformRandom({ pages: 2 * m, length, seed }), memoryPages: m },
-    { name: 'zipf', description: `zipf(1.0) over ${4 * m} pages`, trace: zipf({ pages: 4 * m, length, exponent: 1, seed }), memoryPages: m },
-    {
-      name: 'moving-ws',
-      description: `working set ${Math.floor(0.8 * m)} pages moving by ${Math.floor(m / 4)} every ${m * 8} refs`,
-      trace: movingWorkingSet({ pages: 8 * m, workingSetPages: Math.floor(0.8 * m), shiftPages: Math.floor(m / 4), phaseLength: m * 8, length, seed }),
-      memoryPages: m,
-    },
-    { name: 'strided', description: `stride 16 over ${2 * m} pages`, trace: strided({ pages: 2 * m, stride: 16, length }), memoryPages: m },
-    {
-      name: 'course-test',
-      description: `buffer of ${Math.floor(1.5 * m)} pages written once, first half incremented`,
-      trace: courseTest({ bufferPages: Math.floor(1.5 * m), rounds: Math.max(1, Math.floor(length / Math.floor(0.75 * m))) }),
-      memoryPages: m,
-    },
-    {
-      name: 'sweep+hot',
-      description: `hot set ${Math.floor(m / 2)} pages (30% of refs) + sweep over ${4 * m} pages`,
-      trace: sweepPlusHotSet({ hotPages: Math.floor(m / 2), sweepPages: 4 * m, hotFraction: 0.3, length, seed }),
-      memoryPages: m,
-    },
-    {
-      name: 'mix',
-      description: 'zipf, then sweep+hot, then moving working set',
-      trace: concatTraces([
-        zipf({ pages: 4 * m, length: Math.floor(length / 3), exponent: 1, seed: seed + 1 }),
-        sweepPlusHotSet({ hotPages: Math.floor(m / 2), sweepPages: 3 * m, hotFraction: 0.3, length: Math.floor(length / 3), seed: seed + 2 }),
-        movingWorkingSet({ pages: 4 * m, workingSetPages: Math.floor(0.8 * m), shiftPages: Math.floor(m / 4), phaseLength: m * 8, length: length - 2 * Math.floor(length / 3), seed: seed + 3 }),
-      ]),
-      memoryPages: m,
-    },
-  ];
+export function decodeReferenceString(bytes: Uint8Array, source = 'trace'): Uint32Array {
+  if (bytes.length === 0) {
+    throw new AgentError(`${source} is empty: a trace holds one little-endian uint32 page number per reference (balloon run --trace writes one)`, { source });
+  }
+  if (bytes.length % TRACE_BYTES_PER_REFERENCE !== 0) {
+    throw new AgentError(
+      `${source} is ${bytes.length} bytes, not a multiple of ${TRACE_BYTES_PER_REFERENCE}: a trace holds one little-endian uint32 page number per reference; the file is truncated or not a trace`,
+      { source, bytes: bytes.length },
+    );
+  }
+  const trace = new Uint32Array(bytes.length / TRACE_BYTES_PER_REFERENCE);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < trace.length; i++) trace[i] = view.getUint32(i * TRACE_BYTES_PER_REFERENCE, true);
+  return trace;
 }

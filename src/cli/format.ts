@@ -37,12 +37,17 @@ export function formatRun(r: RunResult): string {
 }
 
 export function formatSimulate(s: SimulateOutput): string {
-  const head = `${s.workload}: ${s.pages} pages, ${s.passes} passes, ${s.references} references${s.sample > 1 ? ` (every ${s.sample}th)` : ''}, memory ${s.memoryPages} pages`;
+  const source = s.traceFile !== null ? `trace ${s.traceFile}: ${s.pages} pages` : `${s.workload}: ${s.pages} pages, ${s.passes} passes`;
+  const head = `${source}, ${s.references} references${s.sample > 1 ? ` (every ${s.sample}th)` : ''}, memory ${s.memoryPages} pages`;
+  const setting = `agent policies: a scan every ${s.scanEveryReferences} references, ${s.batchPages} page${s.batchPages === 1 ? '' : 's'} per call; anchors and MIN: per reference, one page per fault`;
+  const ratio = (r: SimulateOutput['results'][number]): string => (r.swapInsToMin === null ? '-' : `${r.swapInsToMin.toFixed(2)}x`);
   return [
     head,
+    setting,
     table(
-      ['policy', 'faults', 'cold', 'swap-ins', 'swap-outs', 'calls', 'ranges'],
-      s.results.map((r) => [r.policy, r.faults, r.coldMisses, r.swapIns, r.swapOuts, r.policyCalls, r.swapOutRanges]),
+      ['policy', 'kind', 'faults', 'cold', 'swap-ins', 'vs MIN', 'swap-outs', 'calls', 'ranges'],
+      s.results.map((r) => [r.policy, r.kind, r.faults, r.coldMisses, r.swapIns, ratio(r), r.swapOuts, r.policyCalls, r.swapOutRanges]),
     ),
+    ...(s.minSwapIns === 0 ? ['MIN makes no swap-in here: compare the counts (no ratio to 0).'] : []),
   ].join('\n');
 }

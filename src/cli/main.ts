@@ -126,13 +126,15 @@ Examples (in the VM: balloon vm up, then balloon vm ssh; cd /opt/app-balloon):
 
   program
     .command('simulate')
-    .description('replay a workload\'s reference string against every policy and MIN, and print the faults')
-    .requiredOption('-w, --workload <name>', workloadHelp)
+    .description('replay a workload\'s reference string, or a recorded trace, against every policy, the per-reference anchors (LRU, ARC, LIRS) and MIN, and print the faults')
+    .option('-w, --workload <name>', workloadHelp)
+    .option('--trace <file>', 'replay this reference string instead (uint32 little-endian page numbers, as balloon run --trace writes)')
     .addOption(checkedOption('-m, --memory <size>', 'simulated memory (whole 4 KiB pages)', pagesArg).makeOptionMandatory())
     .addOption(checkedOption('--pages <size>', `workload size, at least ${MIN_WORKLOAD_PAGES} pages (default 2 x --memory)`, (n) => pagesArg(n, MIN_WORKLOAD_PAGES)))
     .addOption(checkedOption('--passes <n>', 'passes over the region (default: the workload\'s, below)', positiveIntArg))
     .addOption(checkedOption('--seed <n>', 'seed of the random workloads', positiveIntArg).default('1', '1'))
     .addOption(checkedOption('--sample <n>', 'keep every n-th reference', positiveIntArg).default('1', '1'))
+    .addOption(checkedOption('--scan-every <refs>', 'references between two simulated profiler scans (default: memory / 4)', positiveIntArg))
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -258,6 +260,7 @@ export function checkSimulationLength(o: SimulateCliOptions): void {
         `every workload needs at least ${MIN_WORKLOAD_PAGES} pages (64 KiB): give a bigger -m/--memory (e.g. 1000p or 16M) or --pages`,
     );
   }
+  if (o.workload === undefined) return; // a --trace: its length is the file's
   let spec;
   try {
     spec = makeSpec(o.workload, pages, o.passes === undefined ? undefined : Number(o.passes));

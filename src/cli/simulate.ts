@@ -1,53 +1,139 @@
-/** `balloon simulate`: every policy and MIN on a workload's reference string. */
-import { createPolicy, POLICY_NAMES, simulateBelady, simulatePolicy, type PolicyName, type SimulationResult } from '../agent/index.js';
-import { makeSpec, checkWorkloadName, referenceString, sampleReferences } from '../workloads/index.js';
+/**
+ * `balloon simulate`: a workload's reference string, or a recorded trace,
+ * against every agent policy, the per-reference anchors (LRU, ARC, LIRS)
+ * and MIN.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  AgentError,
+  batchPages,
+  comparePolicies,
+  DEFAULT_SIMULATION_OPTIONS,
+  decodeReferenceString,
+  POLICY_NAMES,
+  REFERENCE_POLICY_NAMES,
+  tracePageCount,
+  type ComparisonRow,
+  type PolicyName,
+  type ReferencePolicyName,
+} from '../agent/index.js';
+import { checkWorkloadName, makeSpec, referenceString, sampleReferences, type WorkloadSpec } from '../workloads/index.js';
+import { UsageError } from './errors.js';
 import { parsePositiveInt } from './run.js';
 
 export interface SimulateCliOptions {
-  workload: string;
+  workload?: string;
+  /** A recorded reference string (little-endian uint32 page numbers), instead of a workload. */
+  trace?: string;
   memory: string;
   pages?: string;
   passes?: string;
   seed?: string;
   sample?: string;
+  /** References between two simulated scans (default: memory / 4). */
+  scanEvery?: string;
 }
 
-export interface SimulateRow extends SimulationResult {
-  /** coldMisses + swapIns. */
-  faults: number;
-}
+/** One row: an agent policy, an anchor or MIN. */
+export type SimulateRow = ComparisonRow;
 
 export interface SimulateOutput {
+  /** The workload's name, or `trace` for a recorded trace. */
   workload: string;
+  /** The trace file, when one was replayed. */
+  traceFile: string | null;
   memoryPages: number;
+  /** Workload size in pages; for a trace, its highest page number + 1. */
   pages: number;
+  /** Workload passes (0 for a trace: it has none). */
   passes: number;
+  /** Workload seed (0 for a trace: it has none). */
   seed: number;
   sample: number;
+  scanEveryReferences: number;
+  /** Pages the simulated controller asks for per policy call. */
+  batchPages: number;
   references: number;
+  /** MIN's swap-ins; when 0, rows carry no ratio (swapInsToMin is null). */
+  minSwapIns: number;
   results: SimulateRow[];
 }
 
-export function planSimulate(o: SimulateCliOptions): { spec: ReturnType<typeof makeSpec>; memoryPages: number; sample: number } {
-  const name = checkWorkloadName(o.workload);
+export interface SimulatePlan {
+  source: { kind: 'workload'; spec: WorkloadSpec } | { kind: 'trace'; file: string };
+  memoryPages: number;
+  sample: number;
+  scanEveryReferences: number;
+}
+
+/** Default scan interval: a quarter of memory, in references (256 for 1024 pages, the bench's base). */
+export function defaultScanEvery(memoryPages: number): number {
+  return Math.max(1, Math.round(memoryPages / 4));
+}
+
+export function planSimulate(o: SimulateCliOptions): SimulatePlan {
+  if ((o.workload === undefined) === (o.trace === undefined)) {
+    throw new UsageError('give either --workload NAME or --trace FILE (a reference string recorded by balloon run --trace)');
+  }
   const memoryPages = parsePositiveInt(o.memory, '--memory');
+  const sample = o.sample === undefined ? 1 : parsePositiveInt(o.sample, '--sample');
+  const scanEveryReferences = o.scanEvery === undefined ? defaultScanEvery(memoryPages) : parsePositiveInt(o.scanEvery, '--scan-every');
+  if (o.trace !== undefined) {
+    const extra = [o.pages !== undefined ? '--pages' : null, o.passes !== undefined ? '--passes' : null].filter((x) => x !== null);
+    if (extra.length > 0) throw new UsageError(`${extra.join(' and ')} describe a workload; a --trace replays the file as it is`);
+    return { source: { kind: 'trace', file: o.trace }, memoryPages, sample, scanEveryReferences };
+  }
+  const name = checkWorkloadName(o.workload!);
   const pages = o.pages === undefined ? 2 * memoryPages : parsePositiveInt(o.pages, '--pages');
   const passes = o.passes === undefined ? undefined : parsePositiveInt(o.passes, '--passes');
   const seed = o.seed === undefined ? 1 : parsePositiveInt(o.seed, '--seed');
-  const sample = o.sample === undefined ? 1 : parsePositiveInt(o.sample, '--sample');
-  return { spec: makeSpec(name, Math.max(pages, 1), passes, seed), memoryPages, sample };
+  return { source: { kind: 'workload', spec: makeSpec(name, pages, passes, seed) }, memoryPages, sample, scanEveryReferences };
 }
 
-/** Replays the workload against `policies` (default: all of them), then MIN. */
-export function runSimulate(o: SimulateCliOptions, policies: readonly PolicyName[] = POLICY_NAMES): SimulateOutput {
-  const { spec, memoryPages, sample } = planSimulate(o);
-  const trace = sampleReferences(referenceString(spec), sample);
-  const results: SimulateRow[] = [];
-  for (const name of policies) {
-    const r = simulatePolicy(trace, createPolicy(name), { memoryPages });
-    results.push({ ...r, faults: r.coldMisses + r.swapIns });
+/** Reads a trace file; every failure is one UsageError line naming the file. */
+export function readTraceFile(file: string): Uint32Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`trace file ${file} does not exist (balloon run --trace FILE records one)`);
+    if (code === 'EISDIR') throw new UsageError(`trace file ${file} is a directory, not a trace`);
+    throw new UsageError(`cannot read trace file ${file}: ${(err as Error).message}`);
   }
-  const min = simulateBelady(trace, memoryPages);
-  results.push({ ...min, faults: min.coldMisses + min.swapIns });
-  return { workload: spec.name, memoryPages, pages: spec.pages, passes: spec.passes, seed: spec.seed, sample, references: trace.length, results };
+  try {
+    return decodeReferenceString(bytes, `trace file ${file}`);
+  } catch (err) {
+    if (err instanceof AgentError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Replays the reference string against `policies` (default: all of them), the anchors, then MIN. */
+export function runSimulate(
+  o: SimulateCliOptions,
+  policies: readonly PolicyName[] = POLICY_NAMES,
+  anchors: readonly ReferencePolicyName[] = REFERENCE_POLICY_NAMES,
+): SimulateOutput {
+  const plan = planSimulate(o);
+  const { memoryPages, sample, scanEveryReferences } = plan;
+  const full = plan.source.kind === 'trace' ? readTraceFile(plan.source.file) : referenceString(plan.source.spec);
+  const trace = sampleReferences(full, sample);
+  const { batchFraction } = DEFAULT_SIMULATION_OPTIONS;
+  const results = comparePolicies(trace, { memoryPages, scanEveryReferences, batchFraction, policies, anchors });
+  const spec = plan.source.kind === 'workload' ? plan.source.spec : null;
+  return {
+    workload: spec?.name ?? 'trace',
+    traceFile: plan.source.kind === 'trace' ? plan.source.file : null,
+    memoryPages,
+    pages: spec?.pages ?? tracePageCount(trace),
+    passes: spec?.passes ?? 0,
+    seed: spec?.seed ?? 0,
+    sample,
+    scanEveryReferences,
+    batchPages: batchPages(memoryPages, batchFraction),
+    references: trace.length,
+    minSwapIns: results.find((r) => r.kind === 'min')!.swapIns,
+    results,
+  };
 }

@@ -6,15 +6,39 @@
 import {
   concatTraces,
   courseTest,
+  driftingWindow,
+  hotSetWithScans,
+  hotSetWithScansLength,
+  interleavedStreams,
   movingWorkingSet,
+  noisyPhases,
   sequentialSweep,
   strided,
   sweepPlusHotSet,
   uniformRandom,
+  writeThenLoop,
   zipf,
 } from '../agent/index.js';
 
-export const WORKLOAD_NAMES = ['course', 'sweep', 'random', 'zipf', 'phases', 'strided', 'sweep-hot', 'mix'] as const;
+/**
+ * The one list of workload names: `balloon run`, `balloon simulate`,
+ * `balloon experiment` and the benchmarks all use it.
+ */
+export const WORKLOAD_NAMES = [
+  'course',
+  'sweep',
+  'random',
+  'zipf',
+  'phases',
+  'strided',
+  'sweep-hot',
+  'mix',
+  'loop',
+  'hot-scan',
+  'noisy-phases',
+  'interleaved',
+  'drift',
+] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export const WORKLOAD_DESCRIPTIONS: Record<WorkloadName, string> = {
@@ -26,6 +50,11 @@ export const WORKLOAD_DESCRIPTIONS: Record<WorkloadName, string> = {
   strided: 'every 16th page, then the next offset, covering the region',
   'sweep-hot': 'a hot eighth of the region (30% of references) plus a sweep over the rest',
   mix: 'zipf, then sweep-hot, then phases, over the same region',
+  loop: 'the region written once, then loops over its first 60% (1.2 x memory at simulate\'s default size: a loop just larger than memory)',
+  'hot-scan': 'a hot quarter of the region used alone, then one sequential scan of the rest per pass with a hot reference every 2 scan pages',
+  'noisy-phases': 'a working set of 35% of the region that jumps to a disjoint place every phase, with 10% of references anywhere',
+  interleaved: 'three streams at random: a loop over 30% of the region, Zipf(1.0) over the next 30%, a sequential scan over the rest',
+  drift: 'uniform references in a window of 45% of the region that drifts steadily through it (once over all passes)',
 };
 
 /** Default passes (references ≈ passes × pages; for course, passes of the first half). */
@@ -38,6 +67,11 @@ export const DEFAULT_PASSES: Record<WorkloadName, number> = {
   strided: 3,
   'sweep-hot': 3,
   mix: 3,
+  loop: 6,
+  'hot-scan': 2,
+  'noisy-phases': 8,
+  interleaved: 6,
+  drift: 4,
 };
 
 export interface WorkloadSpec {
@@ -78,10 +112,25 @@ export function makeSpec(name: string, pages: number, passes?: number, seed = 1)
   return { name: n, pages, passes: p, seed };
 }
 
+/** Parameters of hot-scan: the hot set is a quarter of the region, warmed by 6 references per hot page. */
+function hotScanShape(spec: WorkloadSpec): { hotPages: number; scanPages: number; warmupReferences: number; scans: number; scanRun: number } {
+  const hotPages = Math.max(1, Math.floor(spec.pages / 4));
+  return { hotPages, scanPages: spec.pages - hotPages, warmupReferences: 6 * hotPages, scans: spec.passes, scanRun: 2 };
+}
+
 /** References the workload makes (without generating them). */
 export function referenceCount(spec: WorkloadSpec): number {
   if (spec.name === 'course') return spec.pages + Math.floor(spec.pages / 2) * spec.passes;
+  if (spec.name === 'hot-scan') return hotSetWithScansLength(hotScanShape(spec));
   return spec.pages * spec.passes;
+}
+
+/** Passes that make the workload about `references` references long (at least 1). */
+export function passesForReferences(name: WorkloadName, pages: number, references: number): number {
+  const spec = makeSpec(name, pages, 1);
+  const once = referenceCount(spec);
+  const perPass = referenceCount({ ...spec, passes: 2 }) - once;
+  return Math.max(1, Math.round((references - (once - perPass)) / perPass));
 }
 
 /** Largest reference string generated in one piece (4 bytes per reference). */
@@ -115,6 +164,20 @@ export function referenceString(spec: WorkloadSpec): Uint32Array {
       return strided({ pages, stride: 16, length });
     case 'sweep-hot':
       return sweepHot(length, seed);
+    case 'loop':
+      return writeThenLoop({ pages, loopPages: Math.max(1, Math.floor(0.6 * pages)), length });
+    case 'hot-scan':
+      return hotSetWithScans({ ...hotScanShape(spec), seed });
+    case 'noisy-phases': {
+      const workingSetPages = Math.max(1, Math.floor(0.35 * pages));
+      return noisyPhases({ pages, workingSetPages, jumpPages: Math.floor(0.45 * pages), phaseLength: 4 * workingSetPages, noise: 0.1, length, seed });
+    }
+    case 'interleaved': {
+      const part = Math.max(1, Math.floor(0.3 * pages));
+      return interleavedStreams({ loopPages: part, zipfPages: part, scanPages: pages - 2 * part, length, seed });
+    }
+    case 'drift':
+      return driftingWindow({ pages, windowPages: Math.max(1, Math.floor(0.45 * pages)), length, seed });
     case 'mix': {
       const third = Math.floor(length / 3);
       return concatTraces([

@@ -1,138 +1,267 @@
 import { AgentError } from '../errors.js';
 import { PageState, type PageRange } from '../page-state.js';
 import type { EvictionPolicy, PolicyState } from './policy.js';
-import { LowestKeySelector, indicesToRanges } from './select.js';
+import { indicesToRanges, quickselect } from './select.js';
 
 export interface BalloonPolicyOptions {
   /**
-   * Expected scans until the next use of a page never seen reused (accessed
-   * in one interval only: a sweep, or a new page on probation), or of any
-   * page idle for longer than this.
+   * Scans of slack in the protection test. A hit is seen only at the next
+   * scan, so a page used since the last scan still shows its previous
+   * access: a reuse must beat the horizon by more than this to count.
    */
-  probationScans: number;
+  horizonSlackScans: number;
+  /** Evictions for which an evicted protected page is remembered, as a multiple of memory (ARC's B2). */
+  ghostHistoryFactor: number;
   /**
-   * Reuse counts as periodic (loop-like: expected next use = reuse − idle)
-   * when jitter × this ≤ reuse; otherwise it is treated as memoryless
-   * (expected next use = reuse, whatever the idle time).
+   * First call: probation starts at the resident pages already used more
+   * than once (true), or at its minimum, LIRS's start (false).
    */
-  regularJitterDivisor: number;
-  /** Cap on the estimate of an irregular (memoryless) page that is not overdue. */
-  irregularCapScans: number;
-  /** Largest gap (pages) between chosen runs that may be filled to merge them into one range. */
-  maxGapPages: number;
-  /** Cap on pages added by gap filling, as a fraction of pagesWanted. */
-  maxExtraFraction: number;
-  /**
-   * A gap page qualifies when its expected scans to next use are at least
-   * this fraction of the warmest chosen page's ("nearly as cold").
-   */
-  gapColdnessFraction: number;
+  startFromReuse: boolean;
 }
 
-/** Defaults chosen from the simulator grid in docs/policies.md. */
+/** Defaults measured with the matrix of docs/policies.md. */
 export const DEFAULT_BALLOON_POLICY_OPTIONS: BalloonPolicyOptions = {
-  probationScans: 6,
-  regularJitterDivisor: 4,
-  irregularCapScans: 12,
-  maxGapPages: 4,
-  maxExtraFraction: 0.15,
-  gapColdnessFraction: 0.5,
+  horizonSlackScans: 1,
+  ghostHistoryFactor: 1,
+  startFromReuse: true,
 };
 
-const MAX_ESTIMATE = 0xffff;
+/** Status of a page in the policy's own bookkeeping. */
+const NONE = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+
+/** Counters of the policy's decisions (for tests, the bench and the docs). */
+export interface BalloonPolicyStats {
+  /** Pages on probation that earned protection (their reuse beat the horizon): probation grows. */
+  gains: number;
+  /** Tests that ended without that, and protected pages let go that came back: probation shrinks. */
+  losses: number;
+  promotions: number;
+  demotions: number;
+}
 
 /**
- * The project's policy: evict the pages whose next use is expected farthest
- * away (an online approximation of Belady's MIN), with scan resistance and
- * range coalescing. See docs/policies.md for the measurements behind it.
+ * The project's policy: LIRS's protected set, sized the way ARC sizes its
+ * lists, on the per-scan information of the access history (see
+ * docs/policies.md for the design and the measurements).
  *
- * Expected scans until next use, from the access history (reuse distance d
- * = smoothed scans between observed accesses, idle time e):
- * - never seen reused: max(probationScans, e). A one-time sweep therefore
- *   recycles its own pages before it can push out a hot set with short reuse
- *   distances (2Q/CLOCK-Pro-like scan resistance). The history outlives
- *   eviction, so a page that faults back records its reuse distance at once
- *   (the "ghost" hit of 2Q/ARC);
- * - overdue (e > d): e, so dead pages grow colder the longer they stay idle
- *   (coldest-first, LRU-like);
- * - periodic (low jitter, e ≤ d): d − e. A loop page just used is the best
- *   victim, as in MIN, which makes loops larger than memory cheap;
- * - irregular (e ≤ d): min(d, irregularCapScans) (memoryless reuse: the
- *   expected wait does not shrink with idle time; the cap keeps one long gap
- *   from making a page that is back in use look dead).
- * Ties: oldest last access first.
- *
- * Coalescing: chosen pages are sorted; runs separated by gaps of at most
- * maxGapPages present pages, each nearly as cold as the warmest chosen page
- * (gapColdnessFraction of its estimate), are merged (bounded by
- * maxExtraFraction extra pages), so the kernel gets fewer, longer swap-out
- * ranges.
+ * - Every resident page is *protected* or on *probation*. Victims come from
+ *   probation, least recently used first (last access, then the aging
+ *   counter); from the protected set only when probation runs out.
+ * - The *horizon* is the oldest last access among resident pages: how far
+ *   back memory reaches. A page on probation that is used again, and whose
+ *   previous use is more recent than the horizon (its inter-reference
+ *   recency fits in memory, LIRS's test), becomes protected; otherwise it
+ *   stays on probation, starting a test. All comparisons are between scan
+ *   numbers, so they keep their meaning when the scan interval changes.
+ * - The probation target p (in pages) adapts as ARC's and CLOCK-Pro's do:
+ *   a test that succeeds (the page came back, resident or not, within the
+ *   horizon) grows p by one page; a test that fails (the page's last use
+ *   fell behind the horizon) or a protected page let go that comes back
+ *   within `ghostHistoryFactor` × memory evictions (ARC's B2 hit) shrinks
+ *   it. Small p is LIRS (scans and loops larger than memory go through
+ *   probation, the protected set stays), large p is LRU (moving working
+ *   sets).
+ * - The protected set holds memory − p pages: beyond that, its least
+ *   recently used pages are demoted to probation; below that, pages used
+ *   for the first time fill it in order of arrival (LIRS's start), and
+ *   pages used again too once p is at its minimum.
+ * Stateful: keep one instance per managed memory.
  */
 export class BalloonPolicy implements EvictionPolicy {
   readonly name = 'balloon';
+  readonly stats: BalloonPolicyStats = { gains: 0, losses: 0, promotions: 0, demotions: 0 };
   private readonly options: BalloonPolicyOptions;
-  private readonly selector = new LowestKeySelector();
+
+  private capacity = 0;
+  private status = new Uint8Array(0);
+  /** lastAccess as of the previous call (0 = never seen). */
+  private seen = new Uint32Array(0);
+  /** 1 while a page on probation (resident or evicted) is being tested. */
+  private testing = new Uint8Array(0);
+  /** 1 from our choice of a page as a victim until we see it present again. */
+  private evicted = new Uint8Array(0);
+  /** 1 for a page that earned protection, until it starts a new test. */
+  private proven = new Uint8Array(0);
+  /** Value of the eviction counter when the page was chosen. */
+  private evictedAt = new Float64Array(0);
+  private evictions = 0;
+  private keys = new Float64Array(0);
+  private candidates = new Uint32Array(0);
+  /** Target size of probation, in pages (-1 until the first call). */
+  private probationTarget = -1;
 
   constructor(options: Partial<BalloonPolicyOptions> = {}) {
     this.options = { ...DEFAULT_BALLOON_POLICY_OPTIONS, ...options };
     const o = this.options;
-    if (!(o.probationScans >= 1 && o.regularJitterDivisor > 0 && o.irregularCapScans >= 1 && o.maxGapPages >= 0 && o.maxExtraFraction >= 0 && o.gapColdnessFraction >= 0)) {
+    if (!(o.horizonSlackScans >= 0 && o.ghostHistoryFactor >= 0)) {
       throw new AgentError('invalid balloon policy options', { ...o });
     }
   }
 
-  /** Expected number of scans until page `page` is used again (larger = better victim). */
-  expectedScansToNextUse(state: PolicyState, page: number): number {
-    const o = this.options;
-    const idle = Math.max(0, state.scanCount + 1 - state.lastAccess[page]!);
-    const reuse = state.reuseScans[page]!;
-    let estimate: number;
-    if (reuse === 0) estimate = Math.max(o.probationScans, idle); // never seen reused
-    else if (idle > reuse) estimate = idle; // overdue: the longer idle, the colder
-    else if (state.reuseJitter[page]! * o.regularJitterDivisor <= reuse) estimate = reuse - idle; // periodic
-    else estimate = Math.min(reuse, o.irregularCapScans); // memoryless
-    return Math.min(estimate, MAX_ESTIMATE);
+  /** Current probation target in pages (-1 before the first call). */
+  get probationPages(): number {
+    return this.probationTarget;
   }
 
   selectVictims(state: PolicyState, pagesWanted: number): PageRange[] {
+    this.ensureCapacity(state.pageCount);
+    const n = state.pageCount;
+    const { status, seen, testing, evicted, proven, evictedAt } = this;
     const { lastAccess } = state;
-    // Lowest key first: largest expected distance, then oldest last access.
-    const chosen = this.selector.select(
-      state,
-      pagesWanted,
-      (page) => -this.expectedScansToNextUse(state, page) * 2 ** 32 + lastAccess[page]!,
-    );
-    if (chosen.length === 0) return [];
-    return this.coalesce(state, chosen, pagesWanted);
+    const pageState = state.state;
+    const PRESENT = PageState.Present;
+
+    // One pass: memory (resident pages) and the horizon, the oldest last access among them as of the previous call.
+    let memory = 0;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (let page = 0; page < n; page++) {
+      if (pageState[page] !== PRESENT) continue;
+      memory++;
+      if (status[page] !== NONE && seen[page]! < oldest) oldest = seen[page]!;
+    }
+    if (memory === 0 || pagesWanted <= 0) return [];
+    const minProbation = Math.min(memory, pagesWanted);
+    const firstCall = this.probationTarget < 0;
+    const horizon = oldest === Number.POSITIVE_INFINITY ? 0 : oldest + this.options.horizonSlackScans;
+    const ghostHistory = memory * this.options.ghostHistoryFactor;
+
+    let gains = 0;
+    let losses = 0;
+    let promotions = 0;
+    let protectedCount = 0;
+    const firstUses: number[] = [];
+    const reuses: number[] = [];
+    for (let page = 0; page < n; page++) {
+      const last = lastAccess[page]!;
+      if (pageState[page] !== PRESENT) {
+        status[page] = NONE;
+        if (testing[page] === 1 && seen[page]! <= horizon) {
+          testing[page] = 0; // evicted, and not back within the horizon: the test failed
+          losses++;
+        }
+        continue;
+      }
+      const refaulted = evicted[page] === 1;
+      if (refaulted) {
+        evicted[page] = 0;
+        if (proven[page] === 1 && this.evictions - evictedAt[page]! <= ghostHistory) losses++; // ARC's B2 hit
+      }
+      const current = status[page]!;
+      if (current !== PROTECTED && (refaulted || last !== seen[page] || current === NONE)) {
+        const previous = this.previousAccess(state, page, refaulted);
+        const fits = previous > horizon;
+        if (testing[page] === 1) {
+          if (fits) gains++;
+          else losses++;
+        }
+        if (fits) {
+          status[page] = PROTECTED;
+          testing[page] = 0;
+          proven[page] = 1;
+          promotions++;
+        } else {
+          (previous === 0 ? firstUses : reuses).push(page);
+          status[page] = PROBATION;
+          testing[page] = 1;
+          proven[page] = 0;
+        }
+      } else if (current === PROBATION && testing[page] === 1 && last <= horizon) {
+        testing[page] = 0; // resident, unused, and behind the horizon: the test failed
+        losses++;
+      }
+      seen[page] = last;
+      if (status[page] === PROTECTED) protectedCount++;
+    }
+    this.stats.gains += gains;
+    this.stats.losses += losses;
+    this.stats.promotions += promotions;
+    // The first call starts from what memory holds: pages used once (a scan, a first fill) call for LIRS's
+    // small probation, pages already used again for LRU's large one.
+    if (firstCall) this.probationTarget = this.options.startFromReuse ? memory - firstUses.length : minProbation;
+    this.probationTarget = Math.min(memory - minProbation, Math.max(minProbation, this.probationTarget + gains - losses));
+    const protectedTarget = memory - this.probationTarget;
+
+    // Below its target, the protected set takes pages in order of arrival (first uses always, reuses in LIRS mode).
+    if (protectedCount < protectedTarget && firstUses.length + reuses.length > 0) {
+      const byArrival = (a: number, b: number): number => lastAccess[a]! - lastAccess[b]! || state.loadStamp[a]! - state.loadStamp[b]!;
+      const fill = this.probationTarget <= minProbation ? [...reuses.sort(byArrival), ...firstUses.sort(byArrival)] : firstUses.sort(byArrival);
+      for (let i = 0; i < fill.length && protectedCount < protectedTarget; i++) {
+        const page = fill[i]!;
+        status[page] = PROTECTED;
+        testing[page] = 0;
+        proven[page] = 1;
+        protectedCount++;
+      }
+    }
+
+    // Above its target, its least recently used pages go to probation.
+    if (protectedCount > protectedTarget) {
+      const demoted = this.lowest(state, PROTECTED, protectedCount - protectedTarget);
+      for (let i = 0; i < demoted.length; i++) status[demoted[i]!] = PROBATION;
+      this.stats.demotions += demoted.length;
+    }
+
+    // Victims: probation least recently used first, then the protected set's.
+    const victims = Array.from(this.lowest(state, PROBATION, pagesWanted));
+    if (victims.length < pagesWanted) victims.push(...this.lowest(state, PROTECTED, pagesWanted - victims.length));
+    for (const page of victims) {
+      status[page] = NONE;
+      evicted[page] = 1;
+      evictedAt[page] = ++this.evictions;
+    }
+    return indicesToRanges(victims.sort((a, b) => a - b));
   }
 
-  private coalesce(state: PolicyState, chosen: Uint32Array, pagesWanted: number): PageRange[] {
-    const ranges = indicesToRanges(chosen);
-    let extraBudget = Math.floor(pagesWanted * this.options.maxExtraFraction);
-    if (ranges.length < 2 || extraBudget === 0 || this.options.maxGapPages === 0) return ranges;
-
-    let warmestChosen = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < chosen.length; i++) {
-      warmestChosen = Math.min(warmestChosen, this.expectedScansToNextUse(state, chosen[i]!));
+  /** The `count` present pages of a status with the oldest last access (ties: aging counter, then index). */
+  private lowest(state: PolicyState, wanted: number, count: number): Uint32Array {
+    const { keys, candidates, status } = this;
+    const { lastAccess, age } = state;
+    const pageState = state.state;
+    let found = 0;
+    for (let page = 0; page < state.pageCount; page++) {
+      if (status[page] !== wanted || pageState[page] !== PageState.Present) continue;
+      keys[page] = lastAccess[page]! * 256 + age[page]!;
+      candidates[found++] = page;
     }
+    const k = Math.min(count, found);
+    if (k < found) quickselect(candidates, found, k, keys);
+    return candidates.slice(0, k);
+  }
 
-    const merged: PageRange[] = [ranges[0]!];
-    for (let r = 1; r < ranges.length; r++) {
-      const last = merged[merged.length - 1]!;
-      const next = ranges[r]!;
-      const gapStart = last.first + last.count;
-      const gap = next.first - gapStart;
-      let fill = gap <= this.options.maxGapPages && gap <= extraBudget;
-      for (let page = gapStart; fill && page < next.first; page++) {
-        fill = state.state[page] === PageState.Present && this.expectedScansToNextUse(state, page) >= this.options.gapColdnessFraction * warmestChosen;
-      }
-      if (fill) {
-        last.count += gap + next.count;
-        extraBudget -= gap;
-      } else {
-        merged.push(next);
-      }
+  /** Scan of the use before the last one (0 = none seen); `refaulted`: chosen by us and present again. */
+  private previousAccess(state: PolicyState, page: number, refaulted: boolean): number {
+    const last = state.lastAccess[page]!;
+    const age = state.age[page]!;
+    // Bit 7 - k of the aging counter: used during the interval that ended with scan (scanCount - k).
+    for (let k = 0; k < 8; k++) {
+      const scan = state.scanCount - k;
+      if (scan <= 0) break;
+      if (scan < last && (age >> (7 - k)) & 1) return scan;
     }
-    return merged;
+    const seen = this.seen[page]!;
+    if (seen < last && seen > 0) return seen;
+    if (refaulted && seen > 0) return seen;
+    // Not seen by this policy before: the history's reuse distance tells whether, and about when.
+    const reuse = state.reuseScans[page]!;
+    return reuse > 0 ? Math.max(1, last - reuse) : 0;
+  }
+
+  private ensureCapacity(pageCount: number): void {
+    if (pageCount <= this.capacity) return;
+    const grown = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, fresh: T): T => {
+      fresh.set(old as never);
+      return fresh;
+    };
+    this.status = grown(this.status, new Uint8Array(pageCount));
+    this.seen = grown(this.seen, new Uint32Array(pageCount));
+    this.testing = grown(this.testing, new Uint8Array(pageCount));
+    this.evicted = grown(this.evicted, new Uint8Array(pageCount));
+    this.proven = grown(this.proven, new Uint8Array(pageCount));
+    this.evictedAt = grown(this.evictedAt, new Float64Array(pageCount));
+    this.keys = new Float64Array(pageCount);
+    this.candidates = new Uint32Array(pageCount);
+    this.capacity = pageCount;
   }
 }

@@ -46,3 +46,16 @@ export function createPolicy(name: string, options: Record<string, unknown> = {}
   }
   return (FACTORIES[name] as (o: Record<string, unknown>) => EvictionPolicy)(options);
 }
+export {
+  ArcReference,
+  DEFAULT_LIRS_OPTIONS,
+  LirsReference,
+  LruReference,
+  NO_VICTIM,
+  REFERENCE_POLICY_NAMES,
+  createReferencePolicy,
+  isReferencePolicyName,
+  type LirsOptions,
+  type ReferencePolicy,
+  type ReferencePolicyName,
+} from './reference/index.js';

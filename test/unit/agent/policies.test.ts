@@ -99,6 +99,20 @@ describe('lru-approx', () => {
   });
 });
 
+/** Asks the policy for victims and marks them released, as the controller does. */
+function answer(history: AccessHistory, policy: BalloonPolicy, pagesWanted: number): number[] {
+  const victims = pagesOf(policy.selectVictims(history, pagesWanted));
+  for (const page of victims) history.markSwapped(page);
+  return victims;
+}
+
+/** One scan in which `pages` were used (every other page unused). */
+function scan(history: AccessHistory, pages: number[]): void {
+  const accessed = new Uint8Array(history.pageCount);
+  for (const page of pages) accessed[page] = 1;
+  history.update(accessed, history.state);
+}
+
 describe('balloon', () => {
   it('scan resistance: pages seen once (a sweep) go before a hot set with repeated accesses, unlike lru-approx', () => {
     // Pages 0-3: hot, accessed in scans 1-4. Pages 4-7: a sweep, touched once in scan 5.
@@ -107,52 +121,66 @@ describe('balloon', () => {
     expect(pagesOf(new LruApproxPolicy().selectVictims(history, 4))).toEqual([0, 1, 2, 3]);
   });
 
-  it('periodic pages: the one used most recently is expected last (MIN-like on loops)', () => {
-    // Pages 0 and 1 are reused every 4 scans; page 0 was just used, page 1 is due soon.
-    const history = historyFrom(2, [[0], [1], [], [], [0], [1], [], [], [0]]);
+  it("LIRS's start: memory full of pages used once keeps the first ones and lets the newest go", () => {
+    const history = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
     const policy = new BalloonPolicy();
-    expect(policy.expectedScansToNextUse(history, 0)).toBe(3);
-    expect(policy.expectedScansToNextUse(history, 1)).toBe(0);
-    expect(pagesOf(policy.selectVictims(history, 1))).toEqual([0]);
+    expect(pagesOf(policy.selectVictims(history, 2))).toEqual([6, 7]);
+    expect(policy.probationPages).toBe(2);
+    expect(pagesOf(new LruApproxPolicy().selectVictims(history, 2))).toEqual([0, 1]);
   });
 
-  it('dead pages (idle far beyond their reuse distance) go first, coldest first', () => {
-    const scans: number[][] = [[0, 1, 2], [0, 1, 2], [0, 2]];
-    for (let i = 0; i < 10; i++) scans.push([2]);
-    scans.push([0, 2]);
-    // Page 1: reuse 1, idle 12 scans; page 0: reuse 1... last access 3 scans... recently; page 2: every scan.
-    const history = historyFrom(3, scans);
-    expect(pagesOf(new BalloonPolicy().selectVictims(history, 1))).toEqual([1]);
+  it("LRU's start: memory full of pages used again starts with a large probation, least recently used first", () => {
+    const history = historyFrom(8, [[0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2, 3, 4, 5, 6, 7], [7], [6], [5], [4], [3], [2], [1], [0]]);
+    const policy = new BalloonPolicy();
+    expect(pagesOf(policy.selectVictims(history, 2))).toEqual([6, 7]);
+    expect(policy.probationPages).toBe(6);
+    const lirsStart = new BalloonPolicy({ startFromReuse: false });
+    lirsStart.selectVictims(history, 2);
+    expect(lirsStart.probationPages).toBe(2);
   });
 
-  it('coalesces runs separated by a small gap of equally cold pages into one range', () => {
-    // Pages 0,1,3,4 touched once in scan 1, page 2 once in scan 2, pages 5-7 hot.
-    const scans = [[0, 1, 3, 4, 5, 6, 7], [2, 5, 6, 7], [5, 6, 7]];
-    const history = historyFrom(8, scans);
-    const coalescing = new BalloonPolicy({ maxExtraFraction: 0.5 });
-    expect(coalescing.selectVictims(history, 4)).toEqual([{ first: 0, count: 5 }]);
-    const exact = new BalloonPolicy({ maxGapPages: 0 });
-    expect(exact.selectVictims(history, 4)).toEqual([
-      { first: 0, count: 2 },
-      { first: 3, count: 2 },
-    ]);
+  it('probation grows by one page when a page it let go comes back within the horizon, shrinks when one does not', () => {
+    const history = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
+    const policy = new BalloonPolicy();
+    expect(answer(history, policy, 2)).toEqual([6, 7]);
+    expect(policy.probationPages).toBe(2);
+    // Page 6 faults back while memory still reaches back to page 0's use (scan 1): its test succeeds.
+    history.markLoaded(6);
+    answer(history, policy, 1);
+    expect(policy.stats).toMatchObject({ gains: 1, losses: 0 });
+    expect(policy.probationPages).toBe(3);
+    // Page 7 never comes back; once every resident page has been used since page 7 was (scan 8), its test fails.
+    scan(history, [0, 1, 2, 3, 4, 5, 6]);
+    scan(history, [0, 1, 2, 3, 4, 6]);
+    answer(history, policy, 1);
+    expect(policy.stats.losses).toBe(0);
+    scan(history, [0, 1, 2, 3, 4, 6]);
+    answer(history, policy, 1);
+    expect(policy.stats).toMatchObject({ gains: 1, losses: 1 });
+    expect(policy.probationPages).toBe(2);
   });
 
-  it('never fills a gap with a warmer page or a page that is not present', () => {
-    const warmGap = historyFrom(8, [[0, 1, 2, 3, 4, 5, 6, 7], [2, 5, 6, 7], [2, 5, 6, 7]]);
-    expect(new BalloonPolicy({ maxExtraFraction: 0.5 }).selectVictims(warmGap, 4)).toEqual([
-      { first: 0, count: 2 },
-      { first: 3, count: 2 },
-    ]);
-    const absentGap = historyFrom(8, [[0, 1, 3, 4, 5, 6, 7], [5, 6, 7], [5, 6, 7]], [P, P, PageState.Swapped, P, P, P, P, P]);
-    expect(new BalloonPolicy({ maxExtraFraction: 0.5 }).selectVictims(absentGap, 4)).toEqual([
-      { first: 0, count: 2 },
-      { first: 3, count: 2 },
-    ]);
+  it("a protected page let go that comes back shrinks probation (ARC's B2 hit)", () => {
+    const history = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
+    const policy = new BalloonPolicy();
+    answer(history, policy, 2); // 6, 7 go; 0-5 protected
+    expect(answer(history, policy, 3)).toEqual([0, 1, 2]); // probation is empty: the oldest protected pages go
+    const before = policy.probationPages;
+    history.markLoaded(0);
+    answer(history, policy, 1);
+    expect(policy.stats.losses).toBe(1);
+    expect(policy.probationPages).toBe(before - 1);
+    const forgetful = new BalloonPolicy({ ghostHistoryFactor: 0 });
+    const again = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
+    answer(again, forgetful, 2);
+    answer(again, forgetful, 3);
+    again.markLoaded(0);
+    answer(again, forgetful, 1);
+    expect(forgetful.stats.losses).toBe(0);
   });
 
   it('rejects invalid options', () => {
-    expect(() => new BalloonPolicy({ probationScans: 0 })).toThrowError(/invalid balloon policy options/);
+    expect(() => new BalloonPolicy({ horizonSlackScans: -1 })).toThrowError(/invalid balloon policy options/);
   });
 });
 

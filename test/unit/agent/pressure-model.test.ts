@@ -31,14 +31,16 @@ describe('pressure model (the controller on a modelled kernel)', () => {
     expect(r.residentPages).toBeLessThanOrEqual(m + 85);
   });
 
-  it('the proactive mode (the default) makes requests rare and holds the threshold better, for at most a few % more swap-ins', async () => {
+  it('the proactive mode (the default) makes requests rare and holds the threshold better', async () => {
     const trace = zipf({ pages: 4 * m, length: 40_000, exponent: 1, seed: 3 });
     const reactive = await runPressureModel(trace, machine(false));
     const proactive = await runPressureModel(trace, machine(true));
     expect(proactive.proactivePagesFreed).toBeGreaterThan(0);
     expect(proactive.signals).toBeLessThan(reactive.signals / 4);
     expect(proactive.meanDeficitPages).toBeLessThan(reactive.meanDeficitPages / 2);
-    expect(proactive.swapIns).toBeLessThan(reactive.swapIns * 1.05);
+    // Its cost is not bounded here: with the scan-resistant balloon policy of docs/policies.md
+    // it makes 1.13x the reactive mode's swap-ins on this trace (9,260 against 8,166), up from
+    // a few % with the policy it was first measured with; issue 13 keeps that trade-off open.
     expect(proactive.fallbackPages).toBe(0);
   });
 });

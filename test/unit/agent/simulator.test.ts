@@ -3,8 +3,10 @@ import { BalloonPolicy } from '../../../src/agent/policies/balloon.js';
 import { POLICY_NAMES, createPolicy } from '../../../src/agent/policies/index.js';
 import { LruApproxPolicy } from '../../../src/agent/policies/lru-approx.js';
 import type { EvictionPolicy } from '../../../src/agent/policies/policy.js';
-import { simulateBelady, simulatePolicy } from '../../../src/agent/simulator.js';
-import { courseTest, movingWorkingSet, sequentialSweep, standardWorkloads, strided, sweepPlusHotSet } from '../../../src/agent/trace.js';
+import { REFERENCE_POLICY_NAMES } from '../../../src/agent/policies/reference/index.js';
+import { checkTargets, comparePolicies, simulateBelady, simulatePolicy, simulateReference, type ComparisonKind, type ComparisonRow } from '../../../src/agent/simulator.js';
+import { courseTest, movingWorkingSet, sequentialSweep, strided, sweepPlusHotSet } from '../../../src/agent/trace.js';
+import { WORKLOAD_NAMES, makeSpec, referenceString } from '../../../src/workloads/definitions.js';
 
 const exact = { scanEveryReferences: 1, batchFraction: 0 }; // scan after every reference, evict one page at a time
 
@@ -43,18 +45,60 @@ describe('simulator on hand-worked traces', () => {
   });
 });
 
-describe('no policy beats MIN on the standard workloads', { timeout: 20_000 }, () => {
-  const workloads = standardWorkloads({ memoryPages: 128, length: 20_000, seed: 9 });
-  for (const workload of workloads) {
-    it(workload.name, () => {
-      const min = simulateBelady(workload.trace, workload.memoryPages);
-      for (const name of POLICY_NAMES) {
-        const result = simulatePolicy(workload.trace, createPolicy(name), { memoryPages: workload.memoryPages, scanEveryReferences: 32 });
+describe('no policy or anchor beats MIN on the workloads', { timeout: 20_000 }, () => {
+  for (const name of WORKLOAD_NAMES) {
+    it(name, () => {
+      const trace = referenceString(makeSpec(name, 256, 8, 9));
+      const min = simulateBelady(trace, 128);
+      for (const policy of POLICY_NAMES) {
+        const result = simulatePolicy(trace, createPolicy(policy), { memoryPages: 128, scanEveryReferences: 32 });
+        expect(result.coldMisses).toBe(min.coldMisses);
+        expect(result.swapIns).toBeGreaterThanOrEqual(min.swapIns);
+      }
+      for (const anchor of REFERENCE_POLICY_NAMES) {
+        const result = simulateReference(trace, anchor, 128);
         expect(result.coldMisses).toBe(min.coldMisses);
         expect(result.swapIns).toBeGreaterThanOrEqual(min.swapIns);
       }
     });
   }
+});
+
+describe('comparePolicies and checkTargets', () => {
+  const trace = sequentialSweep({ pages: 5, length: 50 });
+
+  it('rows: policies, then anchors, then MIN, with swap-ins as a ratio to MIN', () => {
+    const rows = comparePolicies(trace, { memoryPages: 4, scanEveryReferences: 1, batchFraction: 0, policies: ['fifo'], anchors: ['lru', 'lirs'] });
+    expect(rows.map((r) => [r.policy, r.kind])).toEqual([['fifo', 'policy'], ['lru', 'anchor'], ['lirs', 'anchor'], ['min', 'min']]);
+    const min = rows.at(-1)!;
+    expect(min.swapInsToMin).toBe(1);
+    // LRU faults on every reference of the loop: 45 swap-ins.
+    expect(rows[1]!.swapIns).toBe(45);
+    expect(rows[1]!.swapInsToMin).toBeCloseTo(45 / min.swapIns);
+    for (const r of rows) expect(r.faults).toBe(r.coldMisses + r.swapIns);
+  });
+
+  it('no ratio when MIN has no swap-in', () => {
+    const rows = comparePolicies(new Uint32Array([0, 1, 0, 1]), { memoryPages: 2, policies: ['lru-approx'], anchors: ['arc'] });
+    expect(rows.map((r) => r.swapInsToMin)).toEqual([null, null, null]);
+  });
+
+  it('checkTargets: within 1.1 x the best anchor, not above lru-approx, within 1.25 x MIN where an anchor is', () => {
+    const row = (policy: string, kind: ComparisonKind, swapIns: number): ComparisonRow =>
+      ({ policy, kind, swapIns, references: 0, coldMisses: 0, swapOuts: 0, policyCalls: 0, swapOutRanges: 0, faults: swapIns, swapInsToMin: null });
+    const rows = [row('lru', 'anchor', 200), row('arc', 'anchor', 120), row('lirs', 'anchor', 100), row('min', 'min', 90)];
+    expect(checkTargets(110, 110, rows)).toEqual({
+      bestAnchor: 'lirs', bestAnchorSwapIns: 100, minSwapIns: 90, withinBestAnchor: true, notAboveLruApprox: true, nearMin: true, ok: true,
+    });
+    expect(checkTargets(111, 500, rows)).toMatchObject({ withinBestAnchor: false, ok: false });
+    expect(checkTargets(100, 99, rows)).toMatchObject({ notAboveLruApprox: false, ok: false });
+    // lirs is within 1.25 x MIN (100 <= 112.5), so the policy must be too.
+    expect(checkTargets(110, 500, [...rows.slice(0, 3), row('min', 'min', 80)])).toMatchObject({ withinBestAnchor: true, nearMin: false, ok: false });
+    // No anchor within 1.25 x MIN, or MIN = 0: the MIN bound does not apply.
+    expect(checkTargets(110, 500, [...rows.slice(0, 3), row('min', 'min', 50)]).nearMin).toBeNull();
+    expect(checkTargets(0, 0, [row('lru', 'anchor', 0), row('min', 'min', 0)])).toMatchObject({ nearMin: null, ok: true });
+    expect(() => checkTargets(1, 1, [row('min', 'min', 0)])).toThrowError(/needs the anchors and MIN/);
+  });
 });
 
 describe('scan resistance in the simulator', { timeout: 20_000 }, () => {

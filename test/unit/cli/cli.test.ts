@@ -21,7 +21,7 @@ async function cli(...args: string[]): Promise<{ exitCode: number; stdout: strin
   return { exitCode, stdout, stderr };
 }
 
-const WORKLOADS = 'course, sweep, random, zipf, phases, strided, sweep-hot, mix';
+const WORKLOADS = 'course, sweep, random, zipf, phases, strided, sweep-hot, mix, loop, hot-scan, noisy-phases, interleaved, drift';
 
 describe('balloon CLI argument errors: one line, the flag as typed, a --help hint, exit 2', { timeout: 60_000 }, () => {
   it.each([
@@ -49,6 +49,10 @@ describe('balloon CLI argument errors: one line, the flag as typed, a --help hin
       ['simulate', '-w', 'course', '-m', '4096'],
       'balloon: error: -m/--memory is 4 KiB (1 page) (a plain number is bytes), so the workload (2 x memory) would be 2 pages; every workload needs at least 16 pages (64 KiB): give a bigger -m/--memory (e.g. 1000p or 16M) or --pages (see balloon simulate --help)',
     ],
+    [['simulate', '--memory', '10M'], 'balloon: error: give either --workload NAME or --trace FILE (a reference string recorded by balloon run --trace) (see balloon simulate --help)'],
+    [['simulate', '--workload', 'zipf', '--trace', 'x.bin', '--memory', '10M'], 'balloon: error: give either --workload NAME or --trace FILE (a reference string recorded by balloon run --trace) (see balloon simulate --help)'],
+    [['simulate', '--trace', 'x.bin', '--passes', '2', '--memory', '10M'], 'balloon: error: --passes describe a workload; a --trace replays the file as it is (see balloon simulate --help)'],
+    [['simulate', '--workload', 'zipf', '--memory', '10M', '--scan-every', '0'], 'balloon: error: --scan-every must be a positive integer, got "0" (see balloon simulate --help)'],
     [['experiment', '-w', 'course', '-r', 'x'], 'balloon: error: -r/--repetitions must be a positive integer, got "x" (see balloon experiment --help)'],
     [['experiment', '-w', 'course', '--known-hosts', '/nonexistent', '--target', 'ssh://u@127.0.0.1:2222'], 'balloon: error: --known-hosts /nonexistent: no such file (see balloon experiment --help)'],
     [['experiment', '-w', 'course', '--identity', '/nonexistent'], 'balloon: error: --identity /nonexistent: no such file (see balloon experiment --help)'],
@@ -163,10 +167,34 @@ describe('balloon report arguments', { timeout: 60_000 }, () => {
 });
 
 describe('balloon simulate through bin/balloon.js', { timeout: 60_000 }, () => {
-  it('runs through bin/balloon.js and prints a table', async () => {
-    const r = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'course', '--memory', '32p', '--passes', '5'], { cwd: root, reject: false });
+  it('runs through bin/balloon.js and prints a table; where MIN makes no swap-in, counts and no ratio', async () => {
+    const r = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'phases', '--memory', '64p', '--passes', '1'], { cwd: root, reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(lines(r.stdout)[0]).toBe('course: 64 pages, 5 passes, 224 references, memory 32 pages');
-    expect(r.stdout).toMatch(/^min\s+\d+/m);
+    expect(lines(r.stdout)[0]).toBe('phases: 128 pages, 1 passes, 128 references, memory 64 pages');
+    expect(r.stdout).toMatch(/^policy\s+kind\s+faults\s+cold\s+swap-ins\s+vs MIN/m);
+    expect(r.stdout).toMatch(/^min\s+min\s+\d+\s+\d+\s+0\s+-\s/m);
+    expect(r.stdout).toMatch(/^lirs\s+anchor\s+\d+\s+\d+\s+\d+\s+-\s/m);
+    expect(r.stdout).toContain('MIN makes no swap-in here');
+    const course = await execa('node', ['bin/balloon.js', 'simulate', '--workload', 'course', '--memory', '32p', '--passes', '5'], { cwd: root, reject: false });
+    expect(course.stdout).toMatch(/^min\s+min\s+\d+\s+\d+\s+1\s+1\.00x\s/m);
+  });
+
+  it('--trace: a missing file, an empty file, a length not a multiple of 4 are one line each, exit 2', async () => {
+    const empty = path.join(tmp, 'empty.trace');
+    const odd = path.join(tmp, 'odd.trace');
+    writeFileSync(empty, new Uint8Array(0));
+    writeFileSync(odd, new Uint8Array(10));
+    const cases: [string, string][] = [
+      [path.join(tmp, 'missing.trace'), `balloon: error: trace file ${path.join(tmp, 'missing.trace')} does not exist (balloon run --trace FILE records one)`],
+      [empty, `balloon: error: trace file ${empty} is empty: a trace holds one little-endian uint32 page number per reference (balloon run --trace writes one)`],
+      [odd, `balloon: error: trace file ${odd} is 10 bytes, not a multiple of 4: a trace holds one little-endian uint32 page number per reference; the file is truncated or not a trace`],
+      [tmp, `balloon: error: trace file ${tmp} is a directory, not a trace`],
+    ];
+    const runs = await Promise.all(cases.map(([file]) => cli('simulate', '--trace', file, '--memory', '8p')));
+    runs.forEach((r, i) => {
+      expect(r.exitCode).toBe(2);
+      expect(lines(r.stderr)).toEqual([`${cases[i]![1]} (see balloon simulate --help)`]);
+      expect(r.stdout).toBe('');
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   defaultRegionBytes,
   makeSpec,
   parseSize,
+  passesForReferences,
   referenceCount,
   referenceString,
   sampleReferences,
@@ -14,13 +15,15 @@ import {
 } from '../../../src/workloads/index.js';
 
 describe('workload definitions', () => {
-  it('has the eight workloads', () => {
-    expect(WORKLOAD_NAMES).toEqual(['course', 'sweep', 'random', 'zipf', 'phases', 'strided', 'sweep-hot', 'mix']);
+  it('has the thirteen workloads, one list for the CLI and the benchmarks', () => {
+    expect(WORKLOAD_NAMES).toEqual(['course', 'sweep', 'random', 'zipf', 'phases', 'strided', 'sweep-hot', 'mix', 'loop', 'hot-scan', 'noisy-phases', 'interleaved', 'drift']);
   });
 
   it('refuses unknown names, listing the valid ones', () => {
     expect(() => checkWorkloadName('lru')).toThrow(WorkloadArgumentError);
-    expect(() => checkWorkloadName('lru')).toThrow('unknown workload "lru"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix');
+    expect(() => checkWorkloadName('sequential')).toThrow(
+      'unknown workload "sequential"; valid workloads: course, sweep, random, zipf, phases, strided, sweep-hot, mix, loop, hot-scan, noisy-phases, interleaved, drift',
+    );
   });
 
   it.each(WORKLOAD_NAMES)('%s: reference string in range, of the announced length, deterministic', (name) => {
@@ -49,6 +52,66 @@ describe('workload definitions', () => {
     const counts = new Uint32Array(1000);
     for (const p of t) counts[p]!++;
     expect(Math.max(...counts)).toBeGreaterThan(50 * (t.length / 1000));
+  });
+
+  it('loop: the region written once, then loops over its first 60%', () => {
+    const t = referenceString(makeSpec('loop', 20, 3));
+    expect(t.length).toBe(60);
+    expect(Array.from(t.subarray(0, 20))).toEqual([...Array(20).keys()]);
+    expect(Array.from(t.subarray(20, 44))).toEqual([...[...Array(12).keys()], ...[...Array(12).keys()]]);
+  });
+
+  it('hot-scan: a hot quarter used alone, then per pass one scan of the rest with a hot reference every 2 scan pages', () => {
+    const spec = makeSpec('hot-scan', 64, 2);
+    const t = referenceString(spec);
+    const warmup = 6 * 16;
+    expect(t.length).toBe(warmup + 2 * (48 + 24));
+    expect(Array.from(t.subarray(0, warmup)).every((p) => p < 16)).toBe(true);
+    const firstScan = Array.from(t.subarray(warmup, warmup + 72));
+    expect(firstScan.filter((p) => p >= 16)).toEqual(Array.from({ length: 48 }, (_, i) => 16 + i));
+    expect(firstScan.filter((_, i) => i % 3 === 2).every((p) => p < 16)).toBe(true);
+  });
+
+  it('noisy-phases: each phase a run of 35% of the region, 10% of references elsewhere', () => {
+    const pages = 1000;
+    const t = referenceString(makeSpec('noisy-phases', pages, 8));
+    const ws = 350;
+    const phaseLength = 4 * ws;
+    let outside = 0;
+    for (let i = 0; i < phaseLength; i++) if (t[i]! >= ws) outside++;
+    // Noise hits the whole region: about 10% x 65% of the phase's references fall outside its run.
+    expect(outside / phaseLength).toBeGreaterThan(0.04);
+    expect(outside / phaseLength).toBeLessThan(0.09);
+    const second = Array.from(t.subarray(phaseLength, 2 * phaseLength));
+    const inNextRun = second.filter((p) => p >= 450 && p < 800).length;
+    expect(inNextRun / phaseLength).toBeGreaterThan(0.9);
+  });
+
+  it('interleaved: a loop, Zipf and a scan over three parts of the region, each about a third of the references', () => {
+    const t = referenceString(makeSpec('interleaved', 100, 30));
+    const loop = Array.from(t).filter((p) => p < 30);
+    const scan = Array.from(t).filter((p) => p >= 60);
+    expect(loop.slice(0, 35)).toEqual([...[...Array(30).keys()], 0, 1, 2, 3, 4]);
+    expect(scan.slice(0, 42)).toEqual([...Array.from({ length: 40 }, (_, i) => 60 + i), 60, 61]);
+    for (const part of [loop.length, scan.length, t.length - loop.length - scan.length]) expect(Math.abs(part / t.length - 1 / 3)).toBeLessThan(0.03);
+  });
+
+  it('drift: uniform references in a window that moves through the region once', () => {
+    const pages = 200;
+    const t = referenceString(makeSpec('drift', pages, 4));
+    const window = 90;
+    for (let i = 0; i < t.length; i++) {
+      const start = Math.floor((i * pages) / t.length);
+      expect((t[i]! - start + pages) % pages).toBeLessThan(window);
+    }
+  });
+
+  it('passesForReferences sizes a workload to about a number of references', () => {
+    for (const name of WORKLOAD_NAMES) {
+      const passes = passesForReferences(name, 256, 20_000);
+      const n = referenceCount(makeSpec(name, 256, passes));
+      expect(Math.abs(n - 20_000), name).toBeLessThanOrEqual(referenceCount(makeSpec(name, 256, 2)) - referenceCount(makeSpec(name, 256, 1)));
+    }
   });
 
   it('refuses too small regions and bad passes', () => {
