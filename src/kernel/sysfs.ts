@@ -27,6 +27,7 @@ export const BALLOON_COUNTERS = [
   'free_pages',
   'signals_sent',
   'signals_undelivered',
+  'signals_flushed',
   'swapout_calls',
   'pages_requested',
   'pages_freed',
