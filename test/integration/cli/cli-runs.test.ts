@@ -83,13 +83,17 @@ describe('balloon run', { timeout: 120_000 }, () => {
 });
 
 describe('balloon simulate', { timeout: 60_000 }, () => {
-  it('prints every policy and MIN for the reference string', async () => {
+  it('prints every policy, the anchors and MIN for the reference string', async () => {
     const r = await balloon('simulate', '--workload', 'sweep-hot', '--memory', '256K', '--json');
     expect(r.exitCode, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { pages: number; references: number; results: { policy: string; faults: number; coldMisses: number; swapIns: number }[] };
+    const j = JSON.parse(r.stdout) as { pages: number; references: number; results: { policy: string; kind: string; faults: number; coldMisses: number; swapIns: number }[] };
     expect(j.pages).toBe(128);
     expect(j.references).toBe(128 * 3);
-    expect(j.results.map((x) => x.policy)).toEqual(['fifo', 'random', 'lru-approx', 'balloon', 'min']);
+    // The agent's policies, the per-reference anchors, then MIN.
+    expect(j.results.map((x) => [x.policy, x.kind])).toEqual([
+      ['fifo', 'policy'], ['random', 'policy'], ['lru-approx', 'policy'], ['balloon', 'policy'],
+      ['lru', 'anchor'], ['arc', 'anchor'], ['lirs', 'anchor'], ['min', 'min'],
+    ]);
     const min = j.results.at(-1)!;
     for (const x of j.results) {
       expect(x.faults).toBe(x.coldMisses + x.swapIns);
