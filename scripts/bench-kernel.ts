@@ -15,6 +15,7 @@ import { HarnessError } from '../src/harness/errors.js';
 import { step } from '../src/harness/log.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { writeJsonFile } from '../src/harness/vm-state.js';
+import { spread, type Spread } from '../src/report/summary.js';
 import { sshRun, vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 
 const { values } = parseArgs({
@@ -34,11 +35,6 @@ const positive = (name: string, text: string): number => {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new HarnessError(`bench:kernel: --${name} must be a positive whole number, got "${text}".`, 'See the usage at the top of scripts/bench-kernel.ts.');
   return n;
-};
-const spread = (xs: number[]): { median: number; min: number; max: number } => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return { median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s[s.length - 1]! };
 };
 
 await runCli('bench:kernel', async () => {
@@ -72,7 +68,11 @@ await runCli('bench:kernel', async () => {
   } finally {
     await vmDown(instance);
   }
-  const of = (mode: Mode) => spread(runs.filter((x) => x.mode === mode).map((x) => x.pagesPerSecond));
+  const of = (mode: Mode): Spread => {
+    const s = spread(runs.filter((x) => x.mode === mode).map((x) => x.pagesPerSecond));
+    if (s === null) throw new HarnessError(`bench:kernel: no ${mode} run gave a result.`, 'See the runs above.');
+    return s;
+  };
   const balloon = of('balloon');
   const kernelReclaim = of('kernel');
   const result = {
