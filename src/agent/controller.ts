@@ -118,7 +118,13 @@ export function defaultControllerOptions(): ControllerOptions {
 export type ControllerOptionsInput = Partial<Omit<ControllerOptions, 'proactive'>> & { proactive?: Partial<ProactiveOptions> };
 
 export interface ControllerStats {
+  /** Signals received before stop(): each is answered, alone or coalesced. */
   signalsReceived: number;
+  /**
+   * Signals received after stop() was called (the process is still
+   * registered until the answer in progress ends): counted, not answered.
+   */
+  signalsAfterStop: number;
   /** Signals that arrived while an answer was in progress and were merged into the next answer. */
   signalsCoalesced: number;
   /** Answers started (one per signal or per coalesced group). */
@@ -178,6 +184,7 @@ const TIMED_OUT = Symbol('timed out');
 export class BalloonController {
   readonly stats: ControllerStats = {
     signalsReceived: 0,
+    signalsAfterStop: 0,
     signalsCoalesced: 0,
     answers: 0,
     answersShort: 0,
@@ -317,9 +324,12 @@ export class BalloonController {
     }
   }
 
-  /** Entry point for kernel signals (also callable directly). Ignored once stop() was called. */
+  /** Entry point for kernel signals (also callable directly). Counted but not answered once stop() was called. */
   handleSignal(signal: BalloonSignal): void {
-    if (this.stopping !== undefined) return;
+    if (this.stopping !== undefined) {
+      this.stats.signalsAfterStop++;
+      return;
+    }
     this.stats.signalsReceived++;
     const ageMs = signal.sentAtNs === undefined ? 0 : Math.max(0, Number(this.options.monotonicNs() - signal.sentAtNs) / 1e6);
     const pending: PendingSignal = { signal, sentAt: this.options.now() - ageMs, freedAtArrival: this.stats.pagesFreed };

@@ -299,8 +299,9 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       thresholdDeficitMiBs: sampler.deficitMiBs(thresholdBytes, bystander?.bytes ?? 0),
       peakResidentBytes: process.resourceUsage().maxRSS * 1024,
       freeMemory: { intervalMs: sampler.intervalMs, samples: sampler.series.length, minFreeBytes: sampler.minFreeBytes(), series: sampler.series },
-      // Every balloon run has a controller (its region is the addon's), which counts the signals.
-      sigballoonCount: stats?.signalsReceived ?? 0,
+      // Every balloon run has a controller (its region is the addon's), which counts the signals,
+      // those answered and those that arrived while it stopped (still registered).
+      sigballoonCount: stats === null ? 0 : stats.signalsReceived + stats.signalsAfterStop,
       swapOutCalls: stats?.swapOutCalls ?? 0,
       pagesRequested: stats?.pagesRequested ?? 0,
       pagesFreed: stats?.pagesFreed ?? 0,

@@ -10,6 +10,7 @@ export {
   balloonSignalStats,
   onBalloonSignal,
   removeAllBalloonSignalListeners,
+  settleBalloonSignals,
   sigballoon,
   sigballoonFromHeader,
   type BalloonSignal,

@@ -3,7 +3,7 @@
  * KernelPort (src/agent/kernel-port.ts), built on the wrappers of this
  * directory. Structural, so src/kernel does not depend on src/agent.
  */
-import { onBalloonSignal } from './signals.js';
+import { onBalloonSignal, settleBalloonSignals } from './signals.js';
 import { register, swapOut, unregister } from './syscalls.js';
 
 export interface PortByteRange {
@@ -64,6 +64,8 @@ export function createKernelPort(options: KernelPortOptions = {}): BalloonKernel
     },
     async unregister() {
       unregister();
+      // Signals already taken by the handler still reach the listener.
+      await settleBalloonSignals();
     },
     async swapOut(ranges, flags) {
       const r = await swapOut(ranges, { flags });

@@ -130,6 +130,26 @@ export function removeAllBalloonSignalListeners(): void {
   }
 }
 
+/**
+ * Waits until every signal the handler has run for so far reached this
+ * thread's listeners (they travel through the native thread and the event
+ * loop), or `timeoutMs` passed. After unregistering, this is what makes the
+ * listeners' count agree with the kernel's: the kernel sends no more, and
+ * those in flight are not lost when the listener is then removed.
+ */
+export async function settleBalloonSignals(timeoutMs = 2000): Promise<void> {
+  const native = addon();
+  const start = native.signalStats();
+  if (!start.installed || !start.ownedByThisThread) return;
+  const target = start.received;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = native.signalStats();
+    if (now.delivered + now.dropped >= target || Date.now() >= deadline) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Number of SIGBALLOONs the handler ran for in this process (like the course's nr_signals). */
 export function balloonSignalCount(): number {
   return addon().signalCount();

@@ -191,7 +191,7 @@ describe('BalloonController', () => {
       await vi.advanceTimersByTimeAsync(50);
       await stopped;
       expect(kernel.events).toEqual(['listen', 'register', 'swapOut', 'unregister', 'unlisten']);
-      expect(controller.stats).toMatchObject({ signalsReceived: 1, pagesFreed: 8 });
+      expect(controller.stats).toMatchObject({ signalsReceived: 1, signalsAfterStop: 1, pagesFreed: 8 });
     });
 
     it('stops listening again when the registration fails', async () => {

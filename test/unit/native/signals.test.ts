@@ -7,6 +7,7 @@ import {
   balloonSignalStats,
   onBalloonSignal,
   removeAllBalloonSignalListeners,
+  settleBalloonSignals,
   sigballoon,
   type BalloonSignal,
 } from '../../../src/kernel/index.js';
@@ -125,6 +126,18 @@ describe('SIGBALLOON delivery', { timeout: 30_000 }, () => {
     await waitFor(events, 200);
     expect(events.every((e) => e.tid === tid)).toBe(true);
     expect(events.map((e) => e.value)).toEqual(Array.from({ length: 200 }, (_, i) => 5000n + BigInt(i)));
+  });
+
+  it('settles: every signal the handler took reaches the listener before the listener is removed', async () => {
+    // What the agent does after unregistering: without the wait, signals the handler took
+    // just before would still be on their way and get lost when the listener goes.
+    const events: BalloonSignal[] = [];
+    const off = onBalloonSignal((ev) => events.push(ev));
+    raiseBalloonSignalsFromNativeThread(200, { value: 1n });
+    await settleBalloonSignals();
+    off();
+    expect(events).toHaveLength(200);
+    await settleBalloonSignals(); // nothing installed: returns at once
   });
 
   it('handles a signal directed at the main thread', async () => {
