@@ -8,6 +8,7 @@ import { loadResults } from './load.js';
 import { renderMarkdown } from './markdown.js';
 import { buildModel, type ReportModel } from './model.js';
 import { renderSvg } from './render.js';
+import { terminalSummary } from './terminal.js';
 
 export interface ReportOptions {
   /** Where report.html and report.md go (default: the results directory). */
@@ -18,6 +19,8 @@ export interface ReportOptions {
 export interface ReportFiles {
   html: string;
   markdown: string;
+  /** The short summary for the terminal (terminal.ts), not a file. */
+  summary: string;
 }
 
 async function chartsFor(w: ReportModel['workloads'][number]): Promise<WorkloadCharts> {
@@ -47,5 +50,5 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
   const files = { html: path.join(out, 'report.html'), markdown: path.join(out, 'report.md') };
   await writeFile(files.html, renderHtml(model, charts));
   await writeFile(files.markdown, renderMarkdown(model));
-  return files;
+  return { ...files, summary: terminalSummary(model.workloads) };
 }

@@ -12,6 +12,7 @@ import { runDeficitMiBs } from '../../../src/report/run-metrics.js';
 import { thresholdDeficitMiBs } from '../../../src/metrics/deficit.js';
 import { renderSvg } from '../../../src/report/render.js';
 import { compare, median, policyOrder, spread, summarize } from '../../../src/report/summary.js';
+import { terminalSummary } from '../../../src/report/terminal.js';
 import { makeSpec } from '../../../src/workloads/index.js';
 import { fixtureCopy, FIXTURE_DIR, root } from './fixture.js';
 
@@ -167,7 +168,7 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
   let md = '';
   beforeAll(async () => {
     const files = await writeReport(dir, { now: new Date('2025-01-16T00:00:00Z') });
-    expect(files).toEqual({ html: path.join(dir, 'report.html'), markdown: path.join(dir, 'report.md') });
+    expect(files).toEqual({ html: path.join(dir, 'report.html'), markdown: path.join(dir, 'report.md'), summary: terminalSummary(summarize(await loadResults(dir))) });
     html = readFileSync(files.html, 'utf8');
     md = readFileSync(files.markdown, 'utf8');
   }, 60_000);
@@ -226,13 +227,14 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
 });
 
 describe('balloon report command', { timeout: 60_000 }, () => {
-  it('writes into --out and prints the paths', async () => {
+  it('writes into --out and prints the summary, then the paths', async () => {
     const out = path.join(path.dirname(dir), 'out');
     await import('node:fs/promises').then((fs) => fs.mkdir(out));
     const r = await execa('node', ['bin/balloon.js', 'report', dir, '--out', out], { cwd: root, reject: false });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
-    expect(r.stdout.split('\n')).toEqual([path.join(out, 'report.html'), path.join(out, 'report.md')]);
+    const summary = terminalSummary(summarize(await loadResults(dir)));
+    expect(r.stdout).toBe(`${summary}\n${path.join(out, 'report.html')}\n${path.join(out, 'report.md')}`);
   });
 
   it('exits 2 with one line for a directory that is not a results directory', async () => {
