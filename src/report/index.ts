@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FIGURES_DIR, workloadFigures } from './figures.js';
-import { referenceHeatmap, specFor } from './heatmap.js';
+import { referenceHeatmap, specFor, type Heatmap } from './heatmap.js';
 import { renderHtml, type WorkloadCharts } from './html.js';
 import { loadResults } from './load.js';
 import { renderMarkdown, type FigureLink } from './markdown.js';
@@ -29,7 +29,7 @@ export interface ReportFiles {
 }
 
 /** The heatmap of the workload as its runs (or else its MIN simulation) ran it; null when unknown or too long. */
-function heatmapFor(w: ReportModel['workloads'][number]) {
+function heatmapFor(w: ReportModel['workloads'][number]): Heatmap | null {
   const first = w.okRuns[0]?.result;
   const scale = first ? { pages: first.pages, passes: first.passes, seed: first.seed } : w.bound ? { pages: w.bound.pages, passes: w.bound.passes, seed: w.bound.seed } : null;
   const spec = specFor(w.workload, scale);
