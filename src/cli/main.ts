@@ -239,7 +239,8 @@ Examples:
       if (opts.out !== undefined) await ensureOutDir(opts.out);
       const { writeReport } = await import('../report/index.js');
       const files = await writeReport(dir, opts.out !== undefined ? { out: opts.out } : {});
-      io.out(`${files.html}\n${files.markdown}\n`);
+      // The summary, then the files: the last two lines are the paths.
+      io.out(`${files.summary}\n${files.html}\n${files.markdown}\n`);
     });
 
   addVmCommands(program, io);

@@ -1,4 +1,8 @@
-/** The report's charts as Vega-Lite specs (pure: data in, spec out). */
+/**
+ * The report's charts as Vega-Lite specs (pure: data in, spec out). A chart
+ * has no title of its own: the figure's title and its key go in the caption
+ * (figures.ts), so that the SVG can go into a paper as it is.
+ */
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunRecord } from '../experiment/cell.js';
 import type { Heatmap } from './heatmap.js';
@@ -65,9 +69,7 @@ export function swapIoChart(w: WorkloadSummary): TopLevelSpec {
       { data: { values: [{ min: w.bound.minSwapIns }] }, mark: { type: 'rule', color: '#dc2626', strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { y: { field: 'min', type: 'quantitative' } } },
     );
   }
-  const spreadText = 'bar: median; line: min–max; dot: one run';
-  const subtitle = w.bound === null ? spreadText : [spreadText, `dashed red: MIN swap-ins (${w.bound.minSwapIns.toLocaleString('en-US')})`];
-  return { title: { text: 'Swap I/O per policy', subtitle, subtitleColor: '#6b7280' }, width: WIDTH, height: 220, layer: layers } as TopLevelSpec;
+  return { width: WIDTH, height: 220, layer: layers } as TopLevelSpec;
 }
 
 /** Runtime per policy: the median as a bar, the range as an error bar, every successful run as a dot. */
@@ -77,7 +79,6 @@ export function runtimeChart(w: WorkloadSummary): TopLevelSpec {
   const runs = w.okRuns.map((r) => ({ policy: r.policy, rep: r.rep, seconds: r.result!.wallMs / 1000 }));
   const x = { field: 'policy', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0 } };
   return {
-    title: { text: 'Runtime per policy', subtitle: 'bar: median; line: min–max; dot: one run', subtitleColor: '#6b7280' },
     width: WIDTH,
     height: 220,
     layer: [
@@ -168,26 +169,30 @@ export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSp
     return { title: { text: policy, subtitle, subtitleColor: '#6b7280', fontSize: 12 }, width: 880, height: 90, layer: layers };
   });
   return {
-    title: 'Free memory over time, every repetition (dashed: threshold; ▼: SIGBALLOON answers)',
     vconcat: panels,
     spacing: 14,
   } as TopLevelSpec;
 }
 
-/** References per (time bucket, page bucket). */
+/** The heatmap's colours: 0 references is the scheme's first colour. */
+const HEAT_SCALE = { scheme: 'viridis', type: 'sqrt', zero: true } as const;
+
+/**
+ * References per (time bucket, page bucket); every bucket is drawn, those
+ * without a reference in the colour scale's zero colour.
+ */
 export function heatmapChart(h: Heatmap): TopLevelSpec {
   return {
-    title: { text: `Access heatmap (reference-string heatmap: ${h.spec.name}, ${h.spec.pages.toLocaleString('en-US')} pages, ${h.references.toLocaleString('en-US')} references)` },
     width: 820,
     height: 200,
     data: { values: h.cells },
     mark: { type: 'rect', aria: false },
     encoding: {
-      x: { field: 't0', type: 'quantitative', title: 'reference index (time →)', scale: { nice: false, zero: true } },
+      x: { field: 't0', type: 'quantitative', title: 'reference index (time →)', scale: { nice: false, zero: true }, axis: { grid: false } },
       x2: { field: 't1' },
-      y: { field: 'a0', type: 'quantitative', title: 'page number', scale: { nice: false, zero: true, reverse: true } },
+      y: { field: 'a0', type: 'quantitative', title: 'page number', scale: { nice: false, zero: true, reverse: true }, axis: { grid: false } },
       y2: { field: 'a1' },
-      color: { field: 'count', type: 'quantitative', title: 'references', scale: { scheme: 'viridis', type: 'sqrt', zero: true } },
+      color: { field: 'count', type: 'quantitative', title: 'references', scale: HEAT_SCALE },
     },
   } as TopLevelSpec;
 }

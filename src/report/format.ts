@@ -31,6 +31,12 @@ export const TABLE_HEADER = [
   'runtime vs kernel',
 ] as const;
 
+/** How a column's cells line up: text to the left, figures to the right. */
+export type Align = 'left' | 'right';
+
+/** The per-workload table's alignment: the policy's name, then figures. */
+export const TABLE_ALIGN: readonly Align[] = TABLE_HEADER.map((_, i) => (i === 0 ? 'left' : 'right'));
+
 /**
  * A comparison's cell: a ratio; against a base of 0, the figure itself and
  * no ratio (`fmtValue` formats it); a run below MIN, an error.

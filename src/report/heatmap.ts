@@ -15,11 +15,37 @@ export interface HeatCell {
   count: number;
 }
 
+/** The size of a bucket: every bucket holds from `min` to `max` (they differ by one when the range does not divide evenly). */
+export interface BucketSize {
+  min: number;
+  max: number;
+}
+
 export interface Heatmap {
   source: 'reference-string';
   spec: WorkloadSpec;
   references: number;
+  /** Address buckets (rows) and their size in pages. */
+  rows: number;
+  pagesPerRow: BucketSize;
+  /** Time buckets (columns) and their size in references. */
+  columns: number;
+  referencesPerColumn: BucketSize;
+  /** Every (time, address) bucket, those without a reference too (count 0: the colour scale's zero). */
   cells: HeatCell[];
+}
+
+/**
+ * Where bucket `i` of `k` over `n` items starts: item j falls in bucket
+ * floor(j k / n), so bucket i holds the items from ceil(i n / k) up to, not
+ * including, ceil((i + 1) n / k).
+ */
+export const bucketStart = (i: number, n: number, k: number): number => Math.ceil((i * n) / k);
+
+/** The smallest and largest of the k buckets over n items (n >= k >= 1). */
+export function bucketSize(n: number, k: number): BucketSize {
+  const sizes = Array.from({ length: k }, (_, i) => bucketStart(i + 1, n, k) - bucketStart(i, n, k));
+  return { min: Math.min(...sizes), max: Math.max(...sizes) };
 }
 
 /** Above this many references the heatmap is not computed (memory and time). */
@@ -41,17 +67,25 @@ export function referenceHeatmap(spec: WorkloadSpec, timeBuckets = 60, addressBu
   for (let t = 0; t < T; t++) {
     for (let a = 0; a < A; a++) {
       const count = counts[t * A + a]!;
-      if (count === 0) continue;
       cells.push({
-        t0: Math.floor((t * trace.length) / T),
-        t1: Math.floor(((t + 1) * trace.length) / T),
-        a0: Math.floor((a * spec.pages) / A),
-        a1: Math.floor(((a + 1) * spec.pages) / A),
+        t0: bucketStart(t, trace.length, T),
+        t1: bucketStart(t + 1, trace.length, T),
+        a0: bucketStart(a, spec.pages, A),
+        a1: bucketStart(a + 1, spec.pages, A),
         count,
       });
     }
   }
-  return { source: 'reference-string', spec, references: trace.length, cells };
+  return {
+    source: 'reference-string',
+    spec,
+    references: trace.length,
+    rows: A,
+    pagesPerRow: bucketSize(spec.pages, A),
+    columns: T,
+    referencesPerColumn: bucketSize(trace.length, T),
+    cells,
+  };
 }
 
 /** The workload's spec as the runs used it: from a run, else from the simulation. */

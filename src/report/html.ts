@@ -2,13 +2,26 @@
 import { TABLE_HEADER, fmtInt, minRow, tableRow } from './format.js';
 import type { ReportModel } from './model.js';
 
+/** A figure as the page shows it: the chart inlined, its title and caption around it. */
+export interface RenderedFigure {
+  title: string;
+  caption: string;
+  wide: boolean;
+  /** The chart, ready to inline (render.ts, inlineSvg). */
+  svg: string;
+  /** Its SVG file, relative to the page. */
+  file: string;
+}
+
 export interface WorkloadCharts {
-  swapIo: string;
-  runtime: string;
-  freeMemory: string | null;
-  heatmap: string | null;
+  figures: RenderedFigure[];
   /** Said instead of a missing chart. */
   notes: string[];
+}
+
+/** The figure with its title and caption above the graphic, and the name of its file. */
+export function figureHtml(f: RenderedFigure): string {
+  return `<figure${f.wide ? ' class="wide"' : ''}><figcaption><strong>${esc(f.title)}.</strong> ${esc(f.caption)} <span class="file">${esc(f.file)}</span></figcaption>${f.svg}</figure>`;
 }
 
 export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -42,7 +55,9 @@ td.failed { color: var(--bad); font-weight: 600; }
 .charts { display: grid; align-items: start; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 16px; margin-top: 16px; }
 figure { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px; overflow-x: auto; }
 figure.wide { grid-column: 1 / -1; }
-figcaption { color: var(--muted); font-size: 12px; padding: 4px 6px 0; }
+figcaption { color: var(--muted); font-size: 12px; padding: 2px 6px 6px; }
+figcaption strong { color: var(--ink); font-size: 13px; }
+figcaption .file { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11px; white-space: nowrap; }
 .note { color: var(--muted); font-style: italic; }
 .tunables { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 12px; }
 .tunables code { background: #f3f4f6; border: 1px solid var(--line); border-radius: 6px; padding: 1px 6px; font-size: 12px; }
@@ -76,10 +91,7 @@ export function renderHtml(model: ReportModel, charts: ReadonlyMap<string, Workl
     const c = charts.get(w.workload);
     const figures: string[] = [];
     if (c) {
-      figures.push(`<figure>${c.swapIo}<figcaption>pswpin / pswpout deltas of the guest during the run.</figcaption></figure>`);
-      figures.push(`<figure>${c.runtime}<figcaption>Wall time of the workload.</figcaption></figure>`);
-      if (c.freeMemory !== null) figures.push(`<figure class="wide">${c.freeMemory}<figcaption>MemFree sampled in the guest, plus the memory the kernel baseline's bystander holds for the budget: the series the threshold deficit is computed on.</figcaption></figure>`);
-      if (c.heatmap !== null) figures.push(`<figure class="wide">${c.heatmap}<figcaption>Reference-string heatmap: computed on the host from the workload's reference string (runs carry no profiler scan data).</figcaption></figure>`);
+      figures.push(...c.figures.map(figureHtml));
       for (const n of c.notes) figures.push(`<p class="note">${esc(n)}</p>`);
     }
     return `<section class="card" id="w-${esc(w.workload)}">

@@ -39,14 +39,38 @@ export async function loadResults(dir: string): Promise<ResultsData> {
     if (!ok) throw new UsageError(`${path.join(dir, RESULT_FILES.runs)}: run ${i} has no workload, policy and status`);
   }
   const meta = await readJson(path.join(dir, RESULT_FILES.meta));
-  const simulate = await readJson(path.join(dir, RESULT_FILES.simulate));
+  const simulateFile = path.join(dir, RESULT_FILES.simulate);
+  const simulate = await readJson(simulateFile);
+  if (simulate !== undefined) checkSimulate(simulate, simulateFile);
   return {
     dir,
     meta: meta !== null && typeof meta === 'object' ? (meta as Partial<ExperimentMeta>) : null,
     // Runs recorded before the fresh-state reset carry no start state.
     runs: (runs as RunRecord[]).map((r) => ({ ...r, startState: r.startState ?? null })),
-    simulate: simulate !== null && typeof simulate === 'object' && Array.isArray((simulate as SimulateFile).workloads) ? upgradeSimulate(simulate as SimulateFile) : null,
+    simulate: simulate === undefined ? null : upgradeSimulate(simulate as SimulateFile),
   };
+}
+
+const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v);
+
+/**
+ * simulate.json, when present, must be the MIN bound balloon experiment
+ * writes: an object whose `workloads` lists, per workload, its name and MIN's
+ * swap-ins and swap-outs. Anything else is refused with the file and what is
+ * wrong, rather than dropped (the report would lose its MIN column silently).
+ */
+export function checkSimulate(value: unknown, file: string): asserts value is SimulateFile {
+  const shape = 'an object with "workloads": [{ "workload", "minSwapIns", "minSwapOuts", ... }], the MIN bound of balloon experiment';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${file} must hold ${shape}; it holds ${what(value)}`);
+  const workloads = (value as { workloads?: unknown }).workloads;
+  if (!Array.isArray(workloads)) throw new UsageError(`${file} must hold ${shape}; its "workloads" is ${workloads === undefined ? 'missing' : what(workloads)}`);
+  for (const [i, w] of workloads.entries()) {
+    const b = w as Partial<Record<'workload' | 'minSwapIns' | 'minSwapOuts', unknown>> | null;
+    const count = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+    if (b === null || typeof b !== 'object' || typeof b.workload !== 'string' || !count(b.minSwapIns) || !count(b.minSwapOuts)) {
+      throw new UsageError(`${file}: workload ${i} has no workload name, minSwapIns and minSwapOuts (${shape})`);
+    }
+  }
 }
 
 /**

@@ -20,16 +20,24 @@ export const CHART_CONFIG = {
 
 let renders = 0;
 
-/** Renders a Vega-Lite spec to an SVG string ready to inline in HTML. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+/** Renders a Vega-Lite spec to a standalone SVG document (with its namespaces), as written to figures/. */
+export async function renderSvgFile(spec: TopLevelSpec): Promise<string> {
   const withConfig = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
   const vgSpec = compile(withConfig).spec;
   const view = new View(parse(vgSpec), { renderer: 'none' });
   try {
-    return inlineSvg(await view.toSVG(), `c${++renders}`);
+    return `${await view.toSVG()}\n`;
   } finally {
     view.finalize();
   }
+}
+
+/** The standalone SVG made ready to inline in HTML (inlineSvg), with ids of its own. */
+export const toInline = (svg: string): string => inlineSvg(svg.trimEnd(), `c${++renders}`);
+
+/** Renders a Vega-Lite spec to an SVG string ready to inline in HTML. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  return toInline(await renderSvgFile(spec));
 }
 
 /**

@@ -36,6 +36,16 @@ describe('report.html in headless chromium', { timeout: 120_000 }, () => {
     expect(statSync(png).size).toBeGreaterThan(60_000);
   });
 
+  it('opens a figure\'s standalone SVG file on its own', async () => {
+    const png = path.join(path.dirname(dir), 'heatmap.png');
+    const svg = pathToFileURL(path.join(dir, 'figures', 'course-heatmap.svg')).href;
+    const r = await chromium(profile, `--screenshot=${png}`, '--window-size=1100,260', svg);
+    expect(existsSync(png), `no screenshot; chromium exited ${r.exitCode}: ${r.stderr.slice(-2000)}`).toBe(true);
+    expect(pngSize(readFileSync(png))).toEqual({ width: 1100, height: 260 });
+    // Every bucket filled (the empty ones in the scale's zero colour), axes and legend: not a blank page.
+    expect(statSync(png).size).toBeGreaterThan(10_000);
+  });
+
   it('parses the tables and every inline SVG chart', async () => {
     const r = await chromium(profile, '--dump-dom', url);
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { runDeficitMiBs } from '../../../src/report/run-metrics.js';
 import { thresholdDeficitMiBs } from '../../../src/metrics/deficit.js';
 import { renderSvg } from '../../../src/report/render.js';
 import { compare, median, policyOrder, spread, summarize } from '../../../src/report/summary.js';
+import { terminalSummary } from '../../../src/report/terminal.js';
 import { makeSpec } from '../../../src/workloads/index.js';
 import { fixtureCopy, FIXTURE_DIR, root } from './fixture.js';
 
@@ -156,9 +157,12 @@ describe('charts', () => {
     const svg = await renderSvg(swapIoChart(summarize(data)[0]!));
     expect(svg.startsWith('<svg role="img"')).toBe(true);
     expect(svg).not.toMatch(/https?:/);
-    expect(svg).toContain('Swap I/O per policy');
+    // The title goes in the caption (figures.ts), not in the graphic.
+    expect(svg).not.toContain('Swap I/O per policy');
+    expect(svg).toContain('pages per run');
     const heat = await renderSvg(heatmapChart(referenceHeatmap(makeSpec('zipf', 64, 1), 4, 4)!));
-    expect(heat).toContain('reference-string heatmap');
+    expect(heat).not.toMatch(/heatmap/i);
+    expect(heat).toContain('reference index (time →)');
   });
 });
 
@@ -167,7 +171,8 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
   let md = '';
   beforeAll(async () => {
     const files = await writeReport(dir, { now: new Date('2025-01-16T00:00:00Z') });
-    expect(files).toEqual({ html: path.join(dir, 'report.html'), markdown: path.join(dir, 'report.md') });
+    const figures = ['course', 'zipf'].flatMap((w) => ['swap-io', 'runtime', 'free-memory', 'heatmap'].map((c) => path.join(dir, 'figures', `${w}-${c}.svg`)));
+    expect(files).toEqual({ html: path.join(dir, 'report.html'), markdown: path.join(dir, 'report.md'), figures, summary: terminalSummary(summarize(await loadResults(dir))) });
     html = readFileSync(files.html, 'utf8');
     md = readFileSync(files.markdown, 'utf8');
   }, 60_000);
@@ -206,10 +211,31 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
     expect(html).toMatch(/<strong>timeout<\/strong>/);
   });
 
+  it('writes every chart as its own SVG file, titled only in the captions', () => {
+    const names = ['course', 'zipf'].flatMap((w) => ['swap-io', 'runtime', 'free-memory', 'heatmap'].map((c) => `${w}-${c}`));
+    expect(readdirSync(path.join(dir, 'figures')).sort()).toEqual(names.map((n) => `${n}.svg`).sort());
+    for (const n of names) {
+      const svg = readFileSync(path.join(dir, 'figures', `${n}.svg`), 'utf8');
+      // A standalone SVG document (its namespace declared), with no title drawn in it.
+      expect(svg, n).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]* width="\d+" height="\d+" viewBox="0 0 \d+ \d+">/);
+      expect(svg.trimEnd().endsWith('</svg>'), n).toBe(true);
+      expect(svg, n).not.toMatch(/Swap I\/O per policy|Runtime per policy|Free memory over time|Access heatmap/);
+      // Only the free-memory figure has titles in it: its panels' labels, one per policy.
+      if (!n.endsWith('free-memory')) expect(svg, n).not.toContain('role-title');
+    }
+    // The page: each figure's title and caption in its figcaption, with the file's name.
+    expect(html).toContain('<figure><figcaption><strong>Swap I/O per policy (course).</strong> Pages swapped in and out');
+    expect(html).toContain('<span class="file">figures/zipf-heatmap.svg</span></figcaption><svg role="img"');
+    expect(html.match(/<figcaption>/g)).toHaveLength(8);
+    // report.md links each file under its workload's table, the caption under it.
+    expect(md).toContain('![Access heatmap (course)](figures/course-heatmap.svg)\n\n**Access heatmap (course).** Reference-string heatmap');
+    expect(md.match(/^!\[[^\]]+\]\(figures\/[a-z-]+\.svg\)$/gm)).toHaveLength(8);
+  });
+
   it('writes the same tables as Markdown', () => {
     expect(md).toMatch(/^# Balloon experiment 2025-01-15T10-00-00Z$/m);
     expect(md).toContain('| policy | runs ok/failed | swap-ins | swap-outs | runtime | signals | swap-out calls | threshold deficit (MiB·s) | swap-ins vs kernel | swap-ins vs MIN | runtime vs kernel |');
-    expect(md).toContain('| --- | ---: | ---: |');
+    expect(md).toContain('| policy | runs ok/failed | swap-ins | swap-outs | runtime | signals | swap-out calls | threshold deficit (MiB·s) | swap-ins vs kernel | swap-ins vs MIN | runtime vs kernel |\n| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     // Medians with the repetitions' range; the kernel baseline's deficit is 0 against the common budget.
     expect(md).toContain('| kernel | 2/0 | 9,051 (8,926–9,175) | 11,062 (10,910–11,214) | 12.9 s (12.7 s–13.0 s) | 0 | 0 | 0.0 | 1.00× | 2.60× | 1.00× |');
     expect(md).toMatch(/^\| lru-approx \| 1\/1 \| 5,602 \| 6,847 \| 10\.9 s \|/m);
@@ -226,13 +252,14 @@ describe('balloon report on the fixture', { timeout: 60_000 }, () => {
 });
 
 describe('balloon report command', { timeout: 60_000 }, () => {
-  it('writes into --out and prints the paths', async () => {
+  it('writes into --out and prints the summary, then the paths', async () => {
     const out = path.join(path.dirname(dir), 'out');
     await import('node:fs/promises').then((fs) => fs.mkdir(out));
     const r = await execa('node', ['bin/balloon.js', 'report', dir, '--out', out], { cwd: root, reject: false });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
-    expect(r.stdout.split('\n')).toEqual([path.join(out, 'report.html'), path.join(out, 'report.md')]);
+    const summary = terminalSummary(summarize(await loadResults(dir)));
+    expect(r.stdout).toBe(`${summary}\n${path.join(out, 'report.html')}\n${path.join(out, 'report.md')}`);
   });
 
   it('exits 2 with one line for a directory that is not a results directory', async () => {

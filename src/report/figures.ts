@@ -1,0 +1,89 @@
+/**
+ * The report's figures: each chart with its file name, its title and its
+ * caption (the key to its marks), which the HTML and the Markdown print
+ * around it; the graphic itself carries no title (pure).
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { freeMemoryChart, heatmapChart, runtimeChart, swapIoChart } from './charts.js';
+import type { BucketSize, Heatmap } from './heatmap.js';
+import type { WorkloadSummary } from './summary.js';
+
+export interface Figure {
+  /** File name without extension, unique in the report: `<workload>-<chart>`. */
+  name: string;
+  title: string;
+  caption: string;
+  /** Spans the page's width in the HTML. */
+  wide: boolean;
+  spec: TopLevelSpec;
+}
+
+/** Where the figures go, relative to report.html and report.md. */
+export const FIGURES_DIR = 'figures';
+
+/** A name safe as a file name on every system: letters, digits, `-` and `_`. */
+export const fileSafe = (s: string): string => s.replace(/[^A-Za-z0-9_-]+/g, '_');
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+/** `64 pages`, or `102–103 pages` when the buckets differ by one. */
+export function bucketText(b: BucketSize, unit: string): string {
+  return `${b.min === b.max ? n(b.min) : `${n(b.min)}–${n(b.max)}`} ${unit}${b.max === 1 ? '' : 's'}`;
+}
+
+const SPREAD_KEY = 'Bar: median; line: min–max over the repetitions; dot: one run.';
+
+export function swapIoFigure(w: WorkloadSummary): Figure {
+  const min = w.bound === null ? '' : ` Dashed red: the swap-ins of Belady's MIN (${n(w.bound.minSwapIns)}).`;
+  return {
+    name: `${fileSafe(w.workload)}-swap-io`,
+    title: `Swap I/O per policy (${w.workload})`,
+    caption: `Pages swapped in and out (pswpin / pswpout deltas of the guest during the run). ${SPREAD_KEY}${min}`,
+    wide: false,
+    spec: swapIoChart(w),
+  };
+}
+
+export function runtimeFigure(w: WorkloadSummary): Figure {
+  return { name: `${fileSafe(w.workload)}-runtime`, title: `Runtime per policy (${w.workload})`, caption: `Wall time of the workload. ${SPREAD_KEY}`, wide: false, spec: runtimeChart(w) };
+}
+
+export function freeMemoryFigure(w: WorkloadSummary): Figure | null {
+  const spec = freeMemoryChart(w);
+  if (spec === null) return null;
+  return {
+    name: `${fileSafe(w.workload)}-free-memory`,
+    title: `Free memory over time, every repetition (${w.workload})`,
+    caption:
+      'One panel per policy, one line per repetition. MemFree sampled in the guest, plus the memory the kernel baseline\'s bystander holds for the budget: ' +
+      'the series the threshold deficit is computed on. Dashed: the threshold; ▼: an answer to SIGBALLOON, at the free memory the signal reported.',
+    wide: true,
+    spec,
+  };
+}
+
+export function heatmapFigure(workload: string, h: Heatmap): Figure {
+  return {
+    name: `${fileSafe(workload)}-heatmap`,
+    title: `Access heatmap (${workload})`,
+    caption:
+      `Reference-string heatmap: computed on the host from the workload's reference string (runs carry no profiler scan data): ` +
+      `${h.spec.name}, ${n(h.spec.pages)} pages, ${n(h.references)} references. ` +
+      `Each row is a bucket of ${bucketText(h.pagesPerRow, 'page')} (${h.rows} rows), each column a bucket of ${bucketText(h.referencesPerColumn, 'reference')} (${h.columns} columns); ` +
+      'the colour is the number of references to the row\'s pages in the column\'s stretch of time (square-root scale); a bucket without a reference has the scale\'s zero colour.',
+    wide: true,
+    spec: heatmapChart(h),
+  };
+}
+
+/** A workload's figures in the report's order, and what is said instead of a missing one. */
+export function workloadFigures(w: WorkloadSummary, heat: Heatmap | null): { figures: Figure[]; notes: string[] } {
+  const figures = [swapIoFigure(w), runtimeFigure(w)];
+  const notes: string[] = [];
+  const free = freeMemoryFigure(w);
+  if (free === null) notes.push('No successful run with a free-memory series: no free-memory plot.');
+  else figures.push(free);
+  if (heat === null) notes.push('No access heatmap: the workload\'s scale is unknown or its reference string too long.');
+  else figures.push(heatmapFigure(w.workload, heat));
+  return { figures, notes };
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { heatmapChart } from '../../../src/report/charts.js';
+import { bucketText, fileSafe, heatmapFigure, workloadFigures } from '../../../src/report/figures.js';
+import { bucketSize, bucketStart, referenceHeatmap } from '../../../src/report/heatmap.js';
+import { loadResults } from '../../../src/report/load.js';
+import { renderSvgFile } from '../../../src/report/render.js';
+import { summarize } from '../../../src/report/summary.js';
+import { makeSpec, referenceString } from '../../../src/workloads/index.js';
+import { FIXTURE_DIR } from './fixture.js';
+
+describe('heatmap buckets', () => {
+  it('splits n items into k buckets that differ by at most one and cover them all', () => {
+    expect(bucketSize(4096, 40)).toEqual({ min: 102, max: 103 });
+    expect(bucketSize(24_576, 60)).toEqual({ min: 409, max: 410 });
+    expect(bucketSize(256, 4)).toEqual({ min: 64, max: 64 });
+    expect([bucketStart(0, 10, 4), bucketStart(4, 10, 4)]).toEqual([0, 10]);
+  });
+
+  it('draws each cell over exactly the pages and references counted in it, empty cells included', () => {
+    const spec = makeSpec('sweep', 250, 2); // 250 pages in 7 rows, 500 references in 8 columns: neither divides evenly
+    const h = referenceHeatmap(spec, 8, 7)!;
+    expect([h.rows, h.columns, h.cells.length]).toEqual([7, 8, 56]);
+    expect(h.pagesPerRow).toEqual({ min: 35, max: 36 });
+    expect(h.referencesPerColumn).toEqual({ min: 62, max: 63 });
+    const trace = referenceString(spec);
+    for (const c of h.cells) {
+      let n = 0;
+      for (let i = c.t0; i < c.t1; i++) if (trace[i]! >= c.a0 && trace[i]! < c.a1) n++;
+      expect(c.count, `cell t ${c.t0}–${c.t1}, pages ${c.a0}–${c.a1}`).toBe(n);
+    }
+    expect(h.cells.filter((c) => c.count === 0).length).toBeGreaterThan(0); // a sweep leaves most cells empty
+  });
+
+  it('gives an empty cell the colour scale\'s zero colour, not the background', async () => {
+    const h = referenceHeatmap(makeSpec('sweep', 256, 1), 4, 4)!;
+    const svg = await renderSvgFile(heatmapChart(h));
+    const rects = /<g class="mark-rect role-mark[^>]*>(.*?)<\/g>/s.exec(svg)![1]!;
+    const fills = [...rects.matchAll(/<path [^>]*fill="([^"]+)"/g)].map((m) => m[1]);
+    expect(fills).toHaveLength(16);
+    const viridis0 = 'rgb(68, 1, 84)';
+    const max = Math.max(...h.cells.map((c) => c.count));
+    h.cells.forEach((c, i) => {
+      if (c.count === 0) expect(fills[i]).toBe(viridis0);
+      if (c.count === max) expect(fills[i]).toBe('rgb(253, 231, 37)');
+    });
+  });
+});
+
+describe('figures', () => {
+  it('names sizes in the caption\'s words', () => {
+    expect([bucketText({ min: 64, max: 64 }, 'page'), bucketText({ min: 102, max: 103 }, 'page'), bucketText({ min: 1, max: 1 }, 'reference')]).toEqual([
+      '64 pages',
+      '102–103 pages',
+      '1 reference',
+    ]);
+    expect(fileSafe('a b/c..d-e_f')).toBe('a_b_c_d-e_f');
+  });
+
+  it('states the heatmap\'s bucket sizes in its caption', () => {
+    const f = heatmapFigure('course', referenceHeatmap(makeSpec('course', 4096, 10, 1))!);
+    expect(f.title).toBe('Access heatmap (course)');
+    expect(f.caption).toContain('course, 4,096 pages, 24,576 references. Each row is a bucket of 102–103 pages (40 rows), each column a bucket of 409–410 references (60 columns)');
+    expect(f.caption).toContain('a bucket without a reference has the scale\'s zero colour');
+  });
+
+  it('gives every chart a file name, a title and a caption, and the chart itself no title', async () => {
+    const [course] = summarize(await loadResults(FIXTURE_DIR));
+    const { figures, notes } = workloadFigures(course!, referenceHeatmap(makeSpec('course', 4096, 10, 1)));
+    expect(notes).toEqual([]);
+    expect(figures.map((f) => [f.name, f.title, f.wide])).toEqual([
+      ['course-swap-io', 'Swap I/O per policy (course)', false],
+      ['course-runtime', 'Runtime per policy (course)', false],
+      ['course-free-memory', 'Free memory over time, every repetition (course)', true],
+      ['course-heatmap', 'Access heatmap (course)', true],
+    ]);
+    for (const f of figures) expect(f.spec, f.name).not.toHaveProperty('title');
+    expect(figures[0]!.caption).toBe(
+      'Pages swapped in and out (pswpin / pswpout deltas of the guest during the run). Bar: median; line: min–max over the repetitions; dot: one run. Dashed red: the swap-ins of Belady\'s MIN (3,481).',
+    );
+    const bare = workloadFigures({ ...course!, okRuns: [] }, null);
+    expect(bare.figures.map((f) => f.name)).toEqual(['course-swap-io', 'course-runtime']);
+    expect(bare.notes).toHaveLength(2);
+  });
+});
