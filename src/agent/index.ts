@@ -6,6 +6,7 @@ export {
   DEFAULT_PROACTIVE_OPTIONS,
   defaultControllerOptions,
   splitIntoCalls,
+  type AnswerLatency,
   type AnswerRecord,
   type ControllerOptions,
   type ControllerOptionsInput,

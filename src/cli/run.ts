@@ -23,6 +23,7 @@ import {
   readFreeBytes,
   readProcessUsage,
   readSystemSnapshot,
+  summarizeSignalLatency,
 } from '../metrics/index.js';
 import {
   allocWorkloadRegion,
@@ -229,6 +230,10 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
               swapOutCalls: a.swapOutCalls,
               pagesFreed: a.pagesFreed,
               freeBytesAfter,
+              pagesAsked: a.pagesAsked,
+              coalesced: a.coalesced,
+              signalSeq: a.signalSeq,
+              latency: a.latency,
             });
           },
         },
@@ -307,6 +312,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       pagesFreed: stats?.pagesFreed ?? 0,
       controller: stats === null ? null : { ...stats },
       answers,
+      signalLatency: summarizeSignalLatency(answers),
       scans: agent?.scans ?? null,
       agentErrors,
       integrity: run.integrity,
