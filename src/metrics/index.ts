@@ -2,4 +2,5 @@
 export * from './parsers.js';
 export * from './deficit.js';
 export * from './signal-latency.js';
+export * from './cpu-breakdown.js';
 export * from './system.js';

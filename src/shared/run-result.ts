@@ -3,7 +3,7 @@
  * defaults that runs, experiments and reports share.
  */
 import { POLICY_NAMES, type AnswerRecord, type ControllerStats } from '../agent/index.js';
-import type { FreeMemorySample, SignalLatencySummary, SwapDevice } from '../metrics/index.js';
+import type { FreeMemorySample, RunCpuBreakdown, SignalLatencySummary, SwapDevice } from '../metrics/index.js';
 import type { IntegrityResult, RegionKind } from '../workloads/index.js';
 
 /** The policy name of a run without the agent: the kernel's own swapping. */
@@ -28,6 +28,13 @@ export interface RunResult {
   runMs: number;
   verifyMs: number;
   cpu: { userMs: number; systemMs: number; totalMs: number };
+  /**
+   * The same CPU time by thread: the workload's worker, the agent's thread
+   * (scans, selections, the rest) and the process's other threads
+   * (src/metrics/cpu-breakdown.ts says what each includes). Absent from
+   * results recorded before it existed.
+   */
+  cpuBreakdown?: RunCpuBreakdown;
   majorFaults: number;
   minorFaults: number;
   pswpin: number;

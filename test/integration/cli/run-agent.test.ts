@@ -103,6 +103,13 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
       expect(order, JSON.stringify(l)).toEqual([...order].sort((x, y) => x - y));
       expect(a.pagesAsked).toBe(32);
     }
+    // The agent's CPU: its scans and selections (answers and proactive rounds), within the main thread's.
+    const cpu = result.cpuBreakdown!;
+    expect(cpu.agent!.scans).toBeGreaterThan(0);
+    expect(cpu.agent!.scans).toBeLessThanOrEqual(result.scans!);
+    expect(cpu.agent!.selections).toBeGreaterThanOrEqual(result.controller!.selections);
+    expect(cpu.agent!.scanMs! + cpu.agent!.selectionMs!).toBeLessThanOrEqual(cpu.mainThreadMs! + 20);
+    expect(cpu.workload.threadMs).toBeGreaterThan(0);
     expect(result.signalLatency).toMatchObject({ answers: result.answers.length, sendStamped: result.answers.length });
     expect(result.signalLatency!.stages.endMs!.max).toBe(Math.max(...result.answers.map((a) => a.latency!.endMs)));
     // Every range lies in the workload's region and is page-aligned.
