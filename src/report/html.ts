@@ -7,6 +7,8 @@ export interface WorkloadCharts {
   runtime: string;
   freeMemory: string | null;
   heatmap: string | null;
+  /** The answers' latency timeline (latency-chart.ts); null or absent without timed answers. */
+  latency?: string | null;
   /** Said instead of a missing chart. */
   notes: string[];
 }
@@ -79,6 +81,7 @@ export function renderHtml(model: ReportModel, charts: ReadonlyMap<string, Workl
       figures.push(`<figure>${c.swapIo}<figcaption>pswpin / pswpout deltas of the guest during the run.</figcaption></figure>`);
       figures.push(`<figure>${c.runtime}<figcaption>Wall time of the workload.</figcaption></figure>`);
       if (c.freeMemory !== null) figures.push(`<figure class="wide">${c.freeMemory}<figcaption>MemFree sampled in the guest, plus the memory the kernel baseline's bystander holds for the budget: the series the threshold deficit is computed on.</figcaption></figure>`);
+      if (c.latency) figures.push(`<figure class="wide">${c.latency}<figcaption>Each answer to a SIGBALLOON, in ms after the send (the addon's handler stamp): the bar ends when the last swap-out call returned (when the answer ended if none did); ticks where the JavaScript listener ran, the victims were chosen and the first call started.</figcaption></figure>`);
       if (c.heatmap !== null) figures.push(`<figure class="wide">${c.heatmap}<figcaption>Reference-string heatmap: computed on the host from the workload's reference string (runs carry no profiler scan data).</figcaption></figure>`);
       for (const n of c.notes) figures.push(`<p class="note">${esc(n)}</p>`);
     }

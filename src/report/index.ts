@@ -4,6 +4,7 @@ import path from 'node:path';
 import { freeMemoryChart, heatmapChart, runtimeChart, swapIoChart } from './charts.js';
 import { referenceHeatmap, specFor } from './heatmap.js';
 import { renderHtml, type WorkloadCharts } from './html.js';
+import { latencyTimelineChart } from './latency-chart.js';
 import { loadResults } from './load.js';
 import { renderMarkdown } from './markdown.js';
 import { buildModel, type ReportModel } from './model.js';
@@ -29,11 +30,14 @@ async function chartsFor(w: ReportModel['workloads'][number]): Promise<WorkloadC
   const spec = specFor(w.workload, scale);
   const heat = spec === null ? null : referenceHeatmap(spec);
   if (heat === null) notes.push('No access heatmap: the workload\'s scale is unknown or its reference string too long.');
+  const latency = latencyTimelineChart(w);
+  if (latency === null && w.okRuns.some((r) => r.result!.answers.length > 0)) notes.push('No latency timeline: the answers were recorded without stage times.');
   return {
     swapIo: await renderSvg(swapIoChart(w)),
     runtime: await renderSvg(runtimeChart(w)),
     freeMemory: free === null ? null : await renderSvg(free),
     heatmap: heat === null ? null : await renderSvg(heatmapChart(heat)),
+    latency: latency === null ? null : await renderSvg(latency),
     notes,
   };
 }
