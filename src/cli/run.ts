@@ -15,6 +15,7 @@ import {
   type ProfilerOptions,
 } from '../agent/index.js';
 import {
+  cpuBreakdown,
   DEFAULT_PROC_PATHS,
   diffCounters,
   diffProcessUsage,
@@ -24,7 +25,6 @@ import {
   readFreeBytes,
   readProcessUsage,
   readSystemSnapshot,
-  cpuBreakdown,
   stageDelta,
   summarizeSignalLatency,
 } from '../metrics/index.js';
