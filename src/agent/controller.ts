@@ -90,6 +90,39 @@ export interface AnswerRecord {
   swapOutCalls: number;
   /** Pages freed by the calls that returned within the answer (late calls count in the stats only). */
   pagesFreed: number;
+  /** What the answered signal asked for (pagesWanted is this less what was freed between its arrival and the answer). */
+  pagesAsked: number;
+  /** Earlier signals that waited for this answer and were replaced by the one answered (coalesced into it). */
+  coalesced: number;
+  /** The addon's sequence number of the signal answered (1-based, over the process); null when the port gave none. */
+  signalSeq: number | null;
+  /** When each stage of the answer happened, relative to the signal's send. */
+  latency: AnswerLatency;
+}
+
+/**
+ * The stages of one answer, in ms after the signal was sent, on
+ * CLOCK_MONOTONIC (ControllerOptions.monotonicNs; sub-millisecond, unlike
+ * the ms fields of AnswerRecord). The send is BalloonSignal.sentAtNs: the
+ * addon's signal handler stamps it when the kernel delivers the signal (the
+ * kernel's payload carries no time of its own); without it the send is when
+ * the listener ran (sendStamped false, listenerMs 0).
+ */
+export interface AnswerLatency {
+  /** Whether the send time is the handler's stamp (true) or the listener's run (false). */
+  sendStamped: boolean;
+  /** The controller's listener ran (the event loop took the signal). */
+  listenerMs: number;
+  /** The answer started (later than the listener when an earlier answer was still running). */
+  startMs: number;
+  /** The first policy selection returned: the victims were chosen (even if it chose none). */
+  chosenMs: number | null;
+  /** The first swap-out call started (null: no call). */
+  firstCallMs: number | null;
+  /** The last swap-out call that returned within the answer returned (null: none returned; a call abandoned at the deadline is not counted). */
+  lastReturnMs: number | null;
+  /** The answer ended. */
+  endMs: number;
 }
 
 export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
@@ -152,6 +185,11 @@ interface PendingSignal {
   signal: BalloonSignal;
   /** When the kernel sent it, on the controller's clock. */
   sentAt: number;
+  /** When it was sent (sentAtNs, else when the listener ran) and when the listener ran, on CLOCK_MONOTONIC. */
+  sentNs: bigint;
+  listenerNs: bigint;
+  /** Earlier signals this one replaced while they waited for an answer. */
+  coalesced: number;
   /** stats.pagesFreed when the signal arrived: later releases count towards it. */
   freedAtArrival: number;
 }
@@ -164,6 +202,9 @@ interface Tally {
   sent: number;
   calls: number;
   firstCallAt: number | null;
+  /** CLOCK_MONOTONIC when the first call started and when the last call that returned (not timed out) returned. */
+  firstCallNs: bigint | null;
+  lastReturnNs: bigint | null;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -331,10 +372,19 @@ export class BalloonController {
       return;
     }
     this.stats.signalsReceived++;
-    const ageMs = signal.sentAtNs === undefined ? 0 : Math.max(0, Number(this.options.monotonicNs() - signal.sentAtNs) / 1e6);
-    const pending: PendingSignal = { signal, sentAt: this.options.now() - ageMs, freedAtArrival: this.stats.pagesFreed };
+    const listenerNs = this.options.monotonicNs();
+    const ageMs = signal.sentAtNs === undefined ? 0 : Math.max(0, Number(listenerNs - signal.sentAtNs) / 1e6);
+    const pending: PendingSignal = {
+      signal,
+      sentAt: this.options.now() - ageMs,
+      sentNs: signal.sentAtNs ?? listenerNs,
+      listenerNs,
+      coalesced: 0,
+      freedAtArrival: this.stats.pagesFreed,
+    };
     if (this.busy !== undefined) {
       this.stats.signalsCoalesced++;
+      if (this.pending !== undefined) pending.coalesced = this.pending.coalesced + 1;
       this.pending = pending;
       return;
     }
@@ -374,7 +424,7 @@ export class BalloonController {
         }
       }
       if (cold.length === 0) return;
-      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null };
+      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null };
       await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, tally);
       freed = tally.freed;
       this.stats.proactivePagesFreed += freed;
@@ -425,10 +475,13 @@ export class BalloonController {
   private async answer(pagesWanted: number, current: PendingSignal): Promise<void> {
     this.stats.answers++;
     const startedAt = this.options.now();
+    const sinceSent = (ns: bigint): number => Number(ns - current.sentNs) / 1e6;
+    const startMs = sinceSent(this.options.monotonicNs());
+    let chosenMs: number | null = null;
     const deadline = current.sentAt + (current.signal.deadlineMs ?? this.options.deadlineMs);
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
-    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null };
+    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null };
     let selections = 0;
     try {
       // Pages chosen earlier in this answer are released (or in flight) for the
@@ -444,11 +497,13 @@ export class BalloonController {
         this.stats.selections++;
         const share = tally.sent === 0 ? 1 : Math.max(tally.freed / tally.sent, 1 / 8);
         const ranges = this.options.policy.selectVictims(this.profiler.policyState(), Math.ceil((target - tally.freed) / share));
+        chosenMs ??= sinceSent(this.options.monotonicNs());
         if (ranges.length === 0) break;
         if (await this.release(ranges, deadline, tally, tally.calls === 0)) break;
       }
     } finally {
       if (tally.freed < pagesWanted) this.stats.answersShort++;
+      const endMs = sinceSent(this.options.monotonicNs());
       this.options.onAnswer?.({
         sentAt: current.sentAt,
         startedAt,
@@ -459,6 +514,18 @@ export class BalloonController {
         selections,
         swapOutCalls: tally.calls,
         pagesFreed: tally.freed,
+        pagesAsked: current.signal.pagesWanted,
+        coalesced: current.coalesced,
+        signalSeq: current.signal.seq ?? null,
+        latency: {
+          sendStamped: current.signal.sentAtNs !== undefined,
+          listenerMs: sinceSent(current.listenerNs),
+          startMs,
+          chosenMs,
+          firstCallMs: tally.firstCallNs === null ? null : sinceSent(tally.firstCallNs),
+          lastReturnMs: tally.lastReturnNs === null ? null : sinceSent(tally.lastReturnNs),
+          endMs,
+        },
       });
     }
   }
@@ -499,6 +566,7 @@ export class BalloonController {
       callsHere++;
       tally.calls++;
       tally.firstCallAt ??= now;
+      tally.firstCallNs ??= this.options.monotonicNs();
       const pages = countPages(call);
       tally.sent += pages;
       this.stats.swapOutCalls++;
@@ -529,6 +597,7 @@ export class BalloonController {
         this.lateCalls.add(late);
         return true;
       }
+      tally.lastReturnNs = this.options.monotonicNs();
       tally.freed += this.account(result);
     }
   }

@@ -6,6 +6,7 @@ export {
   DEFAULT_PROACTIVE_OPTIONS,
   defaultControllerOptions,
   splitIntoCalls,
+  type AnswerLatency,
   type AnswerRecord,
   type ControllerOptions,
   type ControllerOptionsInput,
@@ -42,7 +43,9 @@ export { DEFAULT_PROFILER_OPTIONS, Profiler, type ProfilerOptions, type ScanResu
 export { RegionLayout } from './region-layout.js';
 export { AdaptiveScanInterval, DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS, type AdaptiveScanIntervalOptions } from './scan-interval.js';
 export { ScanLoop } from './scan-loop.js';
-export { AgentSession, probeRegistration, type AgentSessionOptions } from './session.js';
+export { AgentSession, probeRegistration, type AgentSessionOptions, type AgentTiming } from './session.js';
+export { StageTimer, timedPolicy, type StageTime } from './stage-timer.js';
+export { parseSchedstatMs, parseStatCpuMs, threadCpuClock, type ThreadCpuClock, type ThreadCpuClockOptions, type ThreadCpuSource } from './thread-cpu.js';
 export {
   DEFAULT_PRESSURE_MODEL_OPTIONS,
   runPressureModel,

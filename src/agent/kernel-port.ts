@@ -18,6 +18,8 @@ export interface BalloonSignal {
    * from here. Absent: from when the listener ran.
    */
   sentAtNs?: bigint;
+  /** The addon's sequence number of the signal (1-based over the process's SIGBALLOONs); absent from fakes. */
+  seq?: number;
 }
 
 /**

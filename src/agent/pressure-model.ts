@@ -22,7 +22,9 @@ import { tracePageCount } from './trace.js';
  * When a fault finds no free page, the kernel's safety rail writes a page
  * itself (CLOCK over the referenced bits): a fallback page. The profiler
  * scans every scanEveryReferences. Proactive rounds, when enabled, run after
- * every scan.
+ * every scan. The controller's clocks count references too: its answers'
+ * stage times (AnswerRecord.latency) are in references after the watcher
+ * sent the signal.
  */
 export interface PressureModelOptions {
   /** Pages of memory the workload can use before free memory is 0. */
@@ -133,6 +135,7 @@ export async function runPressureModel(trace: Uint32Array, options: Partial<Pres
     deadlineMs: o.answerTimeoutReferences / 2,
     ...o.controller,
     now: () => t,
+    monotonicNs: () => BigInt(t) * 1_000_000n,
     memory: { thresholdPages: o.thresholdPages, freePages: () => o.memoryPages - resident },
     onAnswer: (a) => answers.push(a),
   });
@@ -228,7 +231,7 @@ export async function runPressureModel(trace: Uint32Array, options: Partial<Pres
       if (outstandingSince === null || t - outstandingSince >= o.answerTimeoutReferences) {
         outstandingSince = t;
         result.signals++;
-        listener?.({ pagesWanted: o.thresholdPages - free, freePages: free });
+        listener?.({ pagesWanted: o.thresholdPages - free, freePages: free, sentAtNs: BigInt(t) * 1_000_000n, seq: result.signals });
         await settle();
       }
     }

@@ -6,6 +6,8 @@ import { ProfiledMemory } from './profiled-memory.js';
 import type { ProfilerOptions } from './profiler.js';
 import type { AdaptiveScanIntervalOptions } from './scan-interval.js';
 import { ScanLoop } from './scan-loop.js';
+import { StageTimer, timedPolicy, type StageTime } from './stage-timer.js';
+import { threadCpuClock, type ThreadCpuClock, type ThreadCpuSource } from './thread-cpu.js';
 
 export interface AgentSessionOptions {
   /** The kernel (src/kernel's createKernelPort(), or a fake). */
@@ -19,6 +21,22 @@ export interface AgentSessionOptions {
   profiler?: Partial<ProfilerOptions>;
   /** The profiler's scan interval (default: adaptive, starting at 1 s). */
   scanInterval?: Partial<AdaptiveScanIntervalOptions>;
+  /** CPU clock of the agent's thread (default: /proc/thread-self; null: wall time only). */
+  threadCpu?: ThreadCpuClock | null;
+  /** Wall clock in ms for the timings (default: performance.now). */
+  wallClock?: () => number;
+}
+
+/**
+ * Where the agent's thread spent its time: profiler scans and policy
+ * selections (answers and proactive rounds), each counted, with wall time
+ * and the thread's CPU time.
+ */
+export interface AgentTiming {
+  /** Where cpuMs comes from (src/agent/thread-cpu.ts); null: no thread CPU clock, cpuMs are null. */
+  cpuSource: ThreadCpuSource | null;
+  scans: StageTime;
+  selections: StageTime;
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -40,9 +58,12 @@ export class AgentSession {
     readonly memory: ProfiledMemory,
     readonly controller: BalloonController,
     scanInterval: Partial<AdaptiveScanIntervalOptions>,
+    private readonly cpuSource: ThreadCpuSource | null,
+    private readonly scanTimer: StageTimer,
+    private readonly selectionTimer: StageTimer,
   ) {
     this.scanLoop = new ScanLoop(
-      () => memory.scan(),
+      () => scanTimer.time(() => memory.scan()),
       scanInterval,
       (error) => this.errors.push(`profiler: ${message(error)}`),
     );
@@ -56,15 +77,25 @@ export class AgentSession {
   static async start(options: AgentSessionOptions): Promise<AgentSession> {
     const memory = new ProfiledMemory(options.regions, options.profiler);
     try {
-      const controller = new BalloonController(options.kernel, memory, { ...options.controller, policy: options.policy });
+      const cpu = options.threadCpu === undefined ? threadCpuClock() : options.threadCpu;
+      const wall = options.wallClock ?? (() => performance.now());
+      const cpuNow = cpu === null ? null : () => cpu.now();
+      const [scanTimer, selectionTimer] = [new StageTimer(wall, cpuNow), new StageTimer(wall, cpuNow)];
+      const policy = timedPolicy(options.policy, selectionTimer);
+      const controller = new BalloonController(options.kernel, memory, { ...options.controller, policy });
       await controller.start();
-      const session = new AgentSession(memory, controller, options.scanInterval ?? {});
+      const session = new AgentSession(memory, controller, options.scanInterval ?? {}, cpu?.source ?? null, scanTimer, selectionTimer);
       session.scanLoop.start();
       return session;
     } catch (error) {
       memory.close();
       throw error;
     }
+  }
+
+  /** Time in scans and selections so far. */
+  get timing(): AgentTiming {
+    return { cpuSource: this.cpuSource, scans: this.scanTimer.total, selections: this.selectionTimer.total };
   }
 
   /** Profiler scans so far. */

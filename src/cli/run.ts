@@ -8,12 +8,14 @@ import {
   createPolicy,
   isPolicyName,
   probeRegistration,
+  threadCpuClock,
   type AdaptiveScanIntervalOptions,
   type BalloonController,
   type KernelPort,
   type ProfilerOptions,
 } from '../agent/index.js';
 import {
+  cpuBreakdown,
   DEFAULT_PROC_PATHS,
   diffCounters,
   diffProcessUsage,
@@ -23,6 +25,8 @@ import {
   readFreeBytes,
   readProcessUsage,
   readSystemSnapshot,
+  stageDelta,
+  summarizeSignalLatency,
 } from '../metrics/index.js';
 import {
   allocWorkloadRegion,
@@ -229,6 +233,10 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
               swapOutCalls: a.swapOutCalls,
               pagesFreed: a.pagesFreed,
               freeBytesAfter,
+              pagesAsked: a.pagesAsked,
+              coalesced: a.coalesced,
+              signalSeq: a.signalSeq,
+              latency: a.latency,
             });
           },
         },
@@ -239,6 +247,10 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
 
     const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
     const counters0 = await readBalloonCounters(sysfsDir);
+    // This (main) thread's CPU and the agent's timed work, over the same span as the process's usage.
+    const mainCpu = threadCpuClock();
+    const main0 = mainCpu?.now() ?? null;
+    const timing0 = agent?.timing;
     const usage0 = readProcessUsage();
     const snap0 = readSystemSnapshot();
     sampler.start();
@@ -268,6 +280,8 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     }
     const snap1 = readSystemSnapshot();
     const usage = diffProcessUsage(usage0, readProcessUsage());
+    const main1 = mainCpu?.now() ?? null;
+    const timing1 = agent?.timing;
     const counters1 = await readBalloonCounters(sysfsDir);
     if (sampler.error !== undefined) agentErrors.push(`free-memory sampler: ${msg(sampler.error)}`);
     const delta = diffSnapshots(snap0, snap1);
@@ -288,6 +302,16 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       runMs: run.runMs,
       verifyMs: run.verifyMs,
       cpu: { userMs: usage.userMs, systemMs: usage.systemMs, totalMs: usage.userMs + usage.systemMs },
+      cpuBreakdown: cpuBreakdown({
+        source: mainCpu?.source ?? run.cpu.source,
+        processMs: usage.userMs + usage.systemMs,
+        mainThreadMs: main0 === null || main1 === null ? null : main1 - main0,
+        workload: run.cpu,
+        agent:
+          timing0 === undefined || timing1 === undefined
+            ? null
+            : { scans: stageDelta(timing0.scans, timing1.scans), selections: stageDelta(timing0.selections, timing1.selections) },
+      }),
       majorFaults: usage.majorFaults,
       minorFaults: usage.minorFaults,
       pswpin: delta.vmstat.pswpin,
@@ -307,6 +331,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       pagesFreed: stats?.pagesFreed ?? 0,
       controller: stats === null ? null : { ...stats },
       answers,
+      signalLatency: summarizeSignalLatency(answers),
       scans: agent?.scans ?? null,
       agentErrors,
       integrity: run.integrity,

@@ -23,6 +23,8 @@ export interface PortBalloonSignal {
    * listener runs: answer deadlines count from here.
    */
   sentAtNs: bigint;
+  /** The handler's 1-based count of this signal among all the process received (gaps: dropped or unregistered). */
+  seq: number;
 }
 
 export interface PortSwapOutResult {
@@ -81,7 +83,7 @@ export function createKernelPort(options: KernelPortOptions = {}): BalloonKernel
         (sig) => {
           // Without the kernel header the addon cannot decode the payload: nothing to report.
           if (sig.pages === undefined || sig.freePages === undefined) return;
-          listener({ pagesWanted: sig.pages, freePages: sig.freePages, sentAtNs: sig.timestampNs });
+          listener({ pagesWanted: sig.pages, freePages: sig.freePages, sentAtNs: sig.timestampNs, seq: sig.seq });
         },
         { keepAlive },
       );

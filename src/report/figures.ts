@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { freeMemoryChart, heatmapChart, runtimeChart, swapIoChart } from './charts.js';
+import { latencyTimelineChart } from './latency-chart.js';
 import type { BucketSize, Heatmap } from './heatmap.js';
 import type { WorkloadSummary } from './summary.js';
 
@@ -76,6 +77,21 @@ export function heatmapFigure(workload: string, h: Heatmap): Figure {
   };
 }
 
+export function latencyFigure(w: WorkloadSummary): Figure | null {
+  const spec = latencyTimelineChart(w);
+  if (spec === null) return null;
+  return {
+    name: `${fileSafe(w.workload)}-latency`,
+    title: `Answers to SIGBALLOON, per run (${w.workload})`,
+    caption:
+      'Each answer to a SIGBALLOON, in ms after the send (the addon\'s handler stamp), on a scale linear below 1 ms and logarithmic above: ' +
+      'the bar ends when the last swap-out call returned (when the answer ended if none did); ticks where the JavaScript listener ran, ' +
+      'the victims were chosen and the first call started. One panel per run, with its percentiles.',
+    wide: true,
+    spec,
+  };
+}
+
 /** A workload's figures in the report's order, and what is said instead of a missing one. */
 export function workloadFigures(w: WorkloadSummary, heat: Heatmap | null): { figures: Figure[]; notes: string[] } {
   const figures = [swapIoFigure(w), runtimeFigure(w)];
@@ -83,6 +99,9 @@ export function workloadFigures(w: WorkloadSummary, heat: Heatmap | null): { fig
   const free = freeMemoryFigure(w);
   if (free === null) notes.push('No successful run with a free-memory series: no free-memory plot.');
   else figures.push(free);
+  const latency = latencyFigure(w);
+  if (latency !== null) figures.push(latency);
+  else if (w.okRuns.some((r) => r.result!.answers.length > 0)) notes.push('No latency timeline: the answers were recorded without stage times.');
   if (heat === null) notes.push('No access heatmap: the workload\'s scale is unknown or its reference string too long.');
   else figures.push(heatmapFigure(w.workload, heat));
   return { figures, notes };

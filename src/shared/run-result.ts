@@ -3,7 +3,7 @@
  * defaults that runs, experiments and reports share.
  */
 import { POLICY_NAMES, type AnswerRecord, type ControllerStats } from '../agent/index.js';
-import type { FreeMemorySample, SwapDevice } from '../metrics/index.js';
+import type { FreeMemorySample, RunCpuBreakdown, SignalLatencySummary, SwapDevice } from '../metrics/index.js';
 import type { IntegrityResult, RegionKind } from '../workloads/index.js';
 
 /** The policy name of a run without the agent: the kernel's own swapping. */
@@ -28,6 +28,13 @@ export interface RunResult {
   runMs: number;
   verifyMs: number;
   cpu: { userMs: number; systemMs: number; totalMs: number };
+  /**
+   * The same CPU time by thread: the workload's worker, the agent's thread
+   * (scans, selections, the rest) and the process's other threads
+   * (src/metrics/cpu-breakdown.ts says what each includes). Absent from
+   * results recorded before it existed.
+   */
+  cpuBreakdown?: RunCpuBreakdown;
   majorFaults: number;
   minorFaults: number;
   pswpin: number;
@@ -48,6 +55,13 @@ export interface RunResult {
   controller: ControllerStats | null;
   /** Each answer to a signal, times in ms since the workload started, with free memory right after it. */
   answers: RunAnswer[];
+  /**
+   * Percentiles of each answer's stages (listener, victims chosen, first call,
+   * last call returned…) in ms after the signal's send, and the pages asked
+   * against those freed (src/metrics/signal-latency.ts); null without a timed
+   * answer (kernel baseline, no signal). Absent from results recorded before it existed.
+   */
+  signalLatency?: SignalLatencySummary | null;
   scans: number | null;
   agentErrors: string[];
   integrity: IntegrityResult;
@@ -57,7 +71,10 @@ export interface RunResult {
   traceFile: string | null;
 }
 
-export interface RunAnswer extends Omit<AnswerRecord, 'sentAt' | 'startedAt' | 'endedAt' | 'firstCallAt'> {
+/** Fields of AnswerRecord that results recorded before them lack. */
+type LaterAnswerFields = 'pagesAsked' | 'coalesced' | 'signalSeq' | 'latency';
+
+export interface RunAnswer extends Omit<AnswerRecord, 'sentAt' | 'startedAt' | 'endedAt' | 'firstCallAt' | LaterAnswerFields>, Partial<Pick<AnswerRecord, LaterAnswerFields>> {
   /** When the kernel sent the signal answered, and when the answer started, sent its first call, and ended. */
   sentMs: number;
   startMs: number;

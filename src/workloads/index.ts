@@ -3,3 +3,4 @@ export * from './definitions.js';
 export * from './pattern.js';
 export * from './sizes.js';
 export * from './runner.js';
+export type { WorkerCpu } from './worker.js';

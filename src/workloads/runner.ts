@@ -9,7 +9,7 @@ import type { MemoryRegion } from '../kernel/index.js';
 import type { WorkloadSpec } from './definitions.js';
 import type { IntegrityResult } from './pattern.js';
 import { PAGE_BYTES } from './pattern.js';
-import type { RegionHandle, WorkerJob, WorkerMessage } from './worker.js';
+import type { RegionHandle, WorkerCpu, WorkerJob, WorkerMessage } from './worker.js';
 
 export type RegionKind = 'addon' | 'sab';
 
@@ -70,6 +70,8 @@ export interface WorkloadRunResult {
   runMs: number;
   verifyMs: number;
   integrity: IntegrityResult;
+  /** The worker thread's own CPU time: the workload's, apart from the agent on the main thread. */
+  cpu: WorkerCpu;
 }
 
 function workerUrl(): { url: URL; entry: string | undefined } {
@@ -112,7 +114,7 @@ export function runWorkload(spec: WorkloadSpec, region: WorkloadRegion, options:
         case 'done':
           if (settled) return;
           settled = true;
-          resolve({ references: ran?.references ?? 0, runMs: ran?.runMs ?? 0, verifyMs: m.verifyMs, integrity: m.integrity });
+          resolve({ references: ran?.references ?? 0, runMs: ran?.runMs ?? 0, verifyMs: m.verifyMs, integrity: m.integrity, cpu: m.cpu });
           break;
         case 'error':
           fail(new Error(`workload ${spec.name} failed in its worker: ${m.message}`));

@@ -5,6 +5,7 @@
  * TypeScript sources).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadCpuClock, type ThreadCpuSource } from '../agent/thread-cpu.js';
 import { referenceString, type WorkloadSpec } from './definitions.js';
 import { applyReferences, verifyRegion, WORDS_PER_PAGE } from './pattern.js';
 
@@ -17,10 +18,20 @@ export interface WorkerJob {
   progressEveryMs: number;
 }
 
+/** The worker thread's own CPU time (ms; src/agent/thread-cpu.ts), null where /proc tells none. */
+export interface WorkerCpu {
+  source: ThreadCpuSource | null;
+  /** Writing the references, and checking the pages. */
+  runMs: number | null;
+  verifyMs: number | null;
+  /** Everything the thread used, from its start (loading, building the reference string) to the end of the check. */
+  threadMs: number | null;
+}
+
 export type WorkerMessage =
   | { type: 'progress'; done: number; total: number }
   | { type: 'ran'; references: number; runMs: number }
-  | { type: 'done'; integrity: ReturnType<typeof verifyRegion>; verifyMs: number }
+  | { type: 'done'; integrity: ReturnType<typeof verifyRegion>; verifyMs: number; cpu: WorkerCpu }
   | { type: 'error'; message: string };
 
 if (parentPort === null) throw new Error('src/workloads/worker.ts must run in a worker thread');
@@ -45,6 +56,10 @@ async function main(): Promise<void> {
     if (words.length < spec.pages * WORDS_PER_PAGE) throw new Error(`region holds ${words.length / WORDS_PER_PAGE} pages, the workload needs ${spec.pages}`);
     const trace = referenceString(spec);
     const writes = new Uint32Array(spec.pages);
+    const clock = threadCpuClock();
+    const cpuNow = (): number | null => clock?.now() ?? null;
+    const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : b - a);
+    const c0 = cpuNow();
     const t0 = performance.now();
     let lastReport = t0;
     const chunk = 4096;
@@ -56,11 +71,15 @@ async function main(): Promise<void> {
         send({ type: 'progress', done: Math.min(trace.length, from + chunk), total: trace.length });
       }
     }
+    const c1 = cpuNow();
     send({ type: 'ran', references: trace.length, runMs: performance.now() - t0 });
     await new Promise<void>((resolve) => port.once('message', () => resolve()));
     const v0 = performance.now();
+    const c2 = cpuNow();
     const integrity = verifyRegion(words, writes, spec.pages);
-    send({ type: 'done', integrity, verifyMs: performance.now() - v0 });
+    const verifyMs = performance.now() - v0;
+    const c3 = cpuNow();
+    send({ type: 'done', integrity, verifyMs, cpu: { source: clock?.source ?? null, runMs: diff(c0, c1), verifyMs: diff(c2, c3), threadMs: c3 } });
   } finally {
     release();
   }

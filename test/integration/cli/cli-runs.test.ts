@@ -23,9 +23,9 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== 
 
 const RUN_FIELDS = [
   'workload', 'policy', 'region', 'sizeBytes', 'pages', 'passes', 'seed', 'references', 'thresholdBytes', 'thresholdSource',
-  'wallMs', 'runMs', 'verifyMs', 'cpu', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
+  'wallMs', 'runMs', 'verifyMs', 'cpu', 'cpuBreakdown', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
   'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'peakResidentBytes', 'freeMemory', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
-  'pagesFreed', 'controller', 'answers', 'scans', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
+  'pagesFreed', 'controller', 'answers', 'signalLatency', 'scans', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
 ].sort();
 
 describe('balloon run', { timeout: 120_000 }, () => {
@@ -38,7 +38,7 @@ describe('balloon run', { timeout: 120_000 }, () => {
     expect(j).toMatchObject({
       workload: 'course', policy: 'kernel', sizeBytes: 1 << 20, pages: 256, passes: 4, references: 256 + 128 * 4,
       thresholdBytes: 1 << 20, thresholdSource: 'option', sigballoonCount: 0, swapOutCalls: 0, pagesRequested: 0, pagesFreed: 0,
-      controller: null, scans: null, agentErrors: [], traceFile: trace,
+      controller: null, signalLatency: null, scans: null, agentErrors: [], traceFile: trace,
     });
     expect(j['integrity']).toMatchObject({ ok: true, pagesChecked: 256, pagesWritten: 256, badPages: 0 });
     expect(j['bystander']).toEqual({ method: expect.stringMatching(/^(mlock|ramfs)$/), bytes: 1 << 20 });
@@ -52,6 +52,11 @@ describe('balloon run', { timeout: 120_000 }, () => {
     expect(j['thresholdDeficitMiBs']).toBe(0);
     expect(j['cpu'].totalMs).toBeCloseTo(j['cpu'].userMs + j['cpu'].systemMs, 6);
     expect(j['cpu'].totalMs).toBeGreaterThan(0);
+    // By thread: no agent; the worker wrote and checked, within the process's CPU.
+    const b = j['cpuBreakdown'];
+    expect(b).toMatchObject({ source: expect.stringMatching(/^(schedstat|stat)$/), processMs: j['cpu'].totalMs, agent: null });
+    expect(b.workload.threadMs).toBeGreaterThanOrEqual(b.workload.runMs + b.workload.verifyMs);
+    expect(b.workload.threadMs + b.mainThreadMs).toBeLessThanOrEqual(b.processMs + 20);
     expect(j['freeMemory'].samples).toBeGreaterThanOrEqual(2);
     expect(j['freeMemory'].series).toHaveLength(j['freeMemory'].samples);
     expect(Object.keys(j['vmstat'])).toEqual(expect.arrayContaining(['pswpin', 'pswpout', 'pgmajfault']));

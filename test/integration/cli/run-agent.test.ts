@@ -67,7 +67,9 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
       scanInterval: { initialMs: 50, minMs: 50, maxMs: 100 },
       onStarted: (info) => {
         region = info.region;
-        timer = setInterval(() => listener?.({ pagesWanted: 32, freePages: 0 }), 100);
+        // Stamped and numbered as the addon's handler does.
+        let seq = 0;
+        timer = setInterval(() => listener?.({ pagesWanted: 32, freePages: 0, sentAtNs: process.hrtime.bigint(), seq: ++seq }), 100);
       },
     });
     clearInterval(timer);
@@ -92,6 +94,24 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
       answersShort: result.answers.length - answered.length,
     });
     expect(result.kernelCounters).toBeNull();
+    // Each answer's stages, in ms after the send, happen in order; the run's percentiles cover every answer.
+    for (const a of result.answers) {
+      const l = a.latency!;
+      expect(l.sendStamped).toBe(true);
+      expect(a.signalSeq).toBeGreaterThan(0);
+      const order = [0, l.listenerMs, l.startMs, l.chosenMs ?? l.endMs, l.firstCallMs ?? l.endMs, l.lastReturnMs ?? l.endMs, l.endMs];
+      expect(order, JSON.stringify(l)).toEqual([...order].sort((x, y) => x - y));
+      expect(a.pagesAsked).toBe(32);
+    }
+    // The agent's CPU: its scans and selections (answers and proactive rounds), within the main thread's.
+    const cpu = result.cpuBreakdown!;
+    expect(cpu.agent!.scans).toBeGreaterThan(0);
+    expect(cpu.agent!.scans).toBeLessThanOrEqual(result.scans!);
+    expect(cpu.agent!.selections).toBeGreaterThanOrEqual(result.controller!.selections);
+    expect(cpu.agent!.scanMs! + cpu.agent!.selectionMs!).toBeLessThanOrEqual(cpu.mainThreadMs! + 20);
+    expect(cpu.workload.threadMs).toBeGreaterThan(0);
+    expect(result.signalLatency).toMatchObject({ answers: result.answers.length, sendStamped: result.answers.length });
+    expect(result.signalLatency!.stages.endMs!.max).toBe(Math.max(...result.answers.map((a) => a.latency!.endMs)));
     // Every range lies in the workload's region and is page-aligned.
     const start = region!.address!;
     const end = start + BigInt(region!.size);

@@ -342,6 +342,91 @@ describe('BalloonController', () => {
     expect(answers[0]!.firstCallAt).toBe(answers[0]!.startedAt);
   });
 
+  describe('stage times of each answer (ms after the send, on CLOCK_MONOTONIC)', () => {
+    /** FIFO that takes `ms` of (fake) time to choose. */
+    const slowFifo = (ms: number): EvictionPolicy => {
+      const fifo = new FifoPolicy();
+      return {
+        name: 'slow-fifo',
+        selectVictims: (state, wanted) => {
+          vi.setSystemTime(Date.now() + ms);
+          return fifo.selectVictims(state, wanted);
+        },
+      };
+    };
+
+    it('records listener, start, victims chosen, first call, last return and end, with pages asked and the signal number', async () => {
+      kernel.delayMs = 30;
+      const answers: AnswerRecord[] = [];
+      const controller = new BalloonController(kernel, profiler, {
+        policy: slowFifo(5),
+        hysteresisFraction: 0,
+        maxPagesPerCall: 10,
+        deadlineMs: 1000,
+        monotonicNs: fakeMonotonicNs,
+        onAnswer: (a) => answers.push(a),
+      });
+      await controller.start();
+      // The handler stamped the signal 70 ms before the listener ran.
+      kernel.emit({ pagesWanted: 25, freePages: 3, sentAtNs: fakeMonotonicNs() - 70_000_000n, seq: 7 });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(kernel.pagesPerCall()).toEqual([10, 10, 5]);
+      expect(answers).toHaveLength(1);
+      expect(answers[0]).toMatchObject({ pagesAsked: 25, pagesWanted: 25, pagesFreed: 25, coalesced: 0, signalSeq: 7 });
+      // Chosen after 5 ms of selection; three calls of 30 ms each, one after the other.
+      expect(answers[0]!.latency).toEqual({ sendStamped: true, listenerMs: 70, startMs: 70, chosenMs: 75, firstCallMs: 75, lastReturnMs: 165, endMs: 165 });
+    });
+
+    it('without the handler\'s stamp counts from the listener; a coalesced answer starts after the one before it', async () => {
+      kernel.delayMs = 50;
+      const answers: AnswerRecord[] = [];
+      const controller = new BalloonController(kernel, profiler, {
+        policy: new FifoPolicy(),
+        hysteresisFraction: 0,
+        maxPagesPerCall: 1000,
+        monotonicNs: fakeMonotonicNs,
+        onAnswer: (a) => answers.push(a),
+      });
+      await controller.start();
+      kernel.emit({ pagesWanted: 10, freePages: 0 });
+      await vi.advanceTimersByTimeAsync(10);
+      kernel.emit({ pagesWanted: 50, freePages: 0, sentAtNs: fakeMonotonicNs() });
+      await vi.advanceTimersByTimeAsync(10);
+      kernel.emit({ pagesWanted: 40, freePages: 0, sentAtNs: fakeMonotonicNs() - 2_000_000n });
+      await vi.advanceTimersByTimeAsync(500);
+      expect(answers.map((a) => [a.pagesAsked, a.pagesWanted, a.coalesced, a.signalSeq])).toEqual([
+        [10, 10, 0, null],
+        // It arrived before the first answer freed its 10 pages: 30 still wanted of the 40 asked.
+        [40, 30, 1, null],
+      ]);
+      expect(answers[0]!.latency).toEqual({ sendStamped: false, listenerMs: 0, startMs: 0, chosenMs: 0, firstCallMs: 0, lastReturnMs: 50, endMs: 50 });
+      // Sent 2 ms before its listener ran at 20 ms; the first answer ended at 50 ms.
+      expect(answers[1]!.latency).toEqual({ sendStamped: true, listenerMs: 2, startMs: 32, chosenMs: 32, firstCallMs: 32, lastReturnMs: 82, endMs: 82 });
+    });
+
+    it('a call abandoned at the deadline is no last return; an empty selection is still a choice, with no call', async () => {
+      kernel.delayMs = 500;
+      const answers: AnswerRecord[] = [];
+      const controller = new BalloonController(kernel, profiler, {
+        policy: new FifoPolicy(),
+        hysteresisFraction: 0,
+        deadlineMs: 100,
+        monotonicNs: fakeMonotonicNs,
+        onAnswer: (a) => answers.push(a),
+      });
+      await controller.start();
+      kernel.emit({ pagesWanted: 10, freePages: 0, sentAtNs: fakeMonotonicNs() });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(answers[0]!.latency).toMatchObject({ firstCallMs: 0, lastReturnMs: null, endMs: 100 });
+      expect(answers[0]!.pagesFreed).toBe(0);
+      kernel.truth.fill(Truth.Swapped);
+      profiler.scan();
+      kernel.emit({ pagesWanted: 10, freePages: 0, sentAtNs: fakeMonotonicNs() });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(answers[1]!.latency).toMatchObject({ chosenMs: 0, firstCallMs: null, lastReturnMs: null, endMs: 0 });
+    });
+  });
+
   it('still sends the first call when choosing the victims took the whole deadline', async () => {
     const slow = new FifoPolicy();
     const select = slow.selectVictims.bind(slow);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BalloonPolicy } from '../../../src/agent/policies/balloon.js';
 import { runPressureModel, type PressureModelOptions } from '../../../src/agent/pressure-model.js';
 import { sequentialSweep, zipf } from '../../../src/agent/trace.js';
+import { summarizeSignalLatency } from '../../../src/metrics/signal-latency.js';
 
 const m = 256;
 const machine = (proactive: boolean): Pick<PressureModelOptions, 'memoryPages' | 'thresholdPages'> & Partial<PressureModelOptions> => ({
@@ -29,6 +30,26 @@ describe('pressure model (the controller on a modelled kernel)', () => {
     expect(finished.filter((a) => a.pagesFreed < a.pagesWanted)).toEqual([]);
     expect(r.coldMisses + r.swapIns - r.pagesFreed - r.fallbackPages).toBe(r.residentPages);
     expect(r.residentPages).toBeLessThanOrEqual(m + 85);
+  });
+
+  it('times each answer\'s stages in references after the watcher\'s send: a call takes its modelled latency', async () => {
+    const r = await runPressureModel(zipf({ pages: 4 * m, length: 20_000, exponent: 1, seed: 3 }), { ...machine(false), callLatencyReferences: 16, pageLatencyReferences: 0.25 });
+    const finished = r.answers.filter((a) => a.endedAt < r.references);
+    expect(finished.length).toBeGreaterThan(10);
+    for (const a of finished) {
+      const l = a.latency;
+      // The listener runs in the watcher's step; the model's policy chooses in no time.
+      expect(l).toMatchObject({ sendStamped: true, listenerMs: 0 });
+      expect(l.chosenMs).toBe(l.startMs);
+      if (a.swapOutCalls > 0) expect(l.lastReturnMs! - l.firstCallMs!).toBeGreaterThanOrEqual(16);
+      expect(l.endMs).toBe(a.endedAt - a.sentAt);
+      expect(a.signalSeq).toBeGreaterThan(0);
+    }
+    const s = summarizeSignalLatency(finished)!;
+    expect(s.answers).toBe(finished.length);
+    expect(s.stages.listenerMs!.max).toBe(0);
+    expect(s.stages.lastReturnMs!.p50).toBeGreaterThanOrEqual(16);
+    expect(s.pagesFreed).toBe(finished.reduce((sum, a) => sum + a.pagesFreed, 0));
   });
 
   it('the proactive mode (the default) makes requests rare and holds the threshold better', async () => {

@@ -92,6 +92,45 @@ describe('AgentSession', () => {
     expect(kernel.events).toHaveLength(5);
   });
 
+  it('times its scans and selections: count, wall time and the thread\'s CPU time', async () => {
+    // Every read of a clock advances it: a timed call takes 10 ms of wall time and 1 ms of CPU.
+    let [wall, cpu] = [0, 0];
+    const session = await AgentSession.start({
+      kernel,
+      regions: [{ start: REGION, length: BigInt(PAGES) * 4096n }],
+      policy: new FifoPolicy(),
+      controller: { hysteresisFraction: 0 },
+      profiler: { pagemapPath, idleBitmapPath },
+      scanInterval: { initialMs: 100, minMs: 100, maxMs: 100 },
+      threadCpu: { source: 'stat', now: () => (cpu += 1) },
+      wallClock: () => (wall += 10),
+    });
+    await vi.advanceTimersByTimeAsync(200);
+    kernel.listener!({ pagesWanted: 4, freePages: 0 });
+    await session.controller.whenIdle();
+    expect(session.controller.stats).toMatchObject({ selections: 1, pagesFreed: 4 });
+    expect(session.timing).toEqual({
+      cpuSource: 'stat',
+      scans: { count: 2, wallMs: 20, cpuMs: 2 },
+      selections: { count: 1, wallMs: 10, cpuMs: 1 },
+    });
+    await session.stop();
+  });
+
+  it('without a thread CPU clock keeps the wall time only', async () => {
+    const session = await AgentSession.start({
+      kernel,
+      regions: [{ start: REGION, length: BigInt(PAGES) * 4096n }],
+      policy: new FifoPolicy(),
+      profiler: { pagemapPath, idleBitmapPath },
+      scanInterval: { initialMs: 100, minMs: 100, maxMs: 100 },
+      threadCpu: null,
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(session.timing).toMatchObject({ cpuSource: null, scans: { count: 1, cpuMs: null }, selections: { count: 0, wallMs: 0, cpuMs: null } });
+    await session.stop();
+  });
+
   it('leaves nothing behind when the registration fails', async () => {
     kernel.registerError = new Error('balloon_ctl(register) failed with EPERM');
     await expect(start()).rejects.toThrow(/EPERM/);

@@ -10,7 +10,7 @@ describe('createKernelPort', () => {
   // Typed as the agent's KernelPort: the typecheck proves the two fit together.
   const port: KernelPort = createKernelPort({ keepAlive: false });
 
-  it('forwards SIGBALLOON requests as { pagesWanted, freePages, sentAtNs }, stamped when the handler ran', async () => {
+  it('forwards SIGBALLOON requests as { pagesWanted, freePages, sentAtNs, seq }, stamped and numbered when the handler ran', async () => {
     const got: BalloonSignal[] = [];
     const off = port.onSignal((s) => got.push(s));
     if (addon().haveUapiHeader) {
@@ -22,7 +22,8 @@ describe('createKernelPort', () => {
       const afterBusy = process.hrtime.bigint();
       const deadline = Date.now() + 5000;
       while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      expect(got).toEqual([{ pagesWanted: 256, freePages: 1000, sentAtNs: expect.any(BigInt) }]);
+      expect(got).toEqual([{ pagesWanted: 256, freePages: 1000, sentAtNs: expect.any(BigInt), seq: expect.any(Number) }]);
+      expect(got[0]!.seq, 'the handler\'s count of this signal').toBe(addon().signalStats().received);
       const sentAtNs = got[0]!.sentAtNs!;
       expect(sentAtNs >= before && sentAtNs < afterBusy - 25_000_000n, `${before} <= ${sentAtNs} < ${afterBusy} - 25 ms`).toBe(true);
     } else {

@@ -18,6 +18,22 @@ describe('workloads in a worker thread', { timeout: 60_000 }, () => {
     expect(region.words().some((w) => w !== 0)).toBe(true);
   });
 
+  it('reports the worker thread\'s own CPU time: the writes and the check are parts of the whole thread\'s', async () => {
+    const spec = makeSpec('random', 2048, 40);
+    const region = await allocWorkloadRegion(2048, 'sab');
+    const u0 = process.cpuUsage();
+    const r = await runWorkload(spec, region);
+    const u = process.cpuUsage(u0);
+    expect(r.cpu.source, '/proc/thread-self in the worker').not.toBeNull();
+    const { runMs, verifyMs, threadMs } = r.cpu as { runMs: number; verifyMs: number; threadMs: number };
+    expect(runMs).toBeGreaterThanOrEqual(0);
+    expect(verifyMs).toBeGreaterThanOrEqual(0);
+    expect(threadMs).toBeGreaterThanOrEqual(runMs + verifyMs);
+    // A part of the process's CPU over the same time, not all of it (the stat fallback counts 10 ms ticks).
+    expect(threadMs).toBeLessThanOrEqual((u.user + u.system) / 1000 + 10);
+    if (r.cpu.source === 'schedstat') expect(runMs).toBeGreaterThan(0);
+  });
+
   it.each(WORKLOAD_NAMES)('%s: a page corrupted before the check makes it fail', async (name) => {
     const spec = makeSpec(name, 64, 2);
     const region = await allocWorkloadRegion(64, 'sab');

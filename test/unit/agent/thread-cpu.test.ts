@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseSchedstatMs, parseStatCpuMs, threadCpuClock } from '../../../src/agent/thread-cpu.js';
+import { StageTimer, timedPolicy } from '../../../src/agent/stage-timer.js';
+import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
+import { AccessHistory } from '../../../src/agent/access-history.js';
+
+// A real /proc/<pid>/task/<tid>/stat line; the command name holds a space and a parenthesis.
+const STAT = '27579 (node (x) y) R 27565 27565 26193 0 -1 4194304 2694 0 5 0 368 17 0 0 20 0 7 0 1124921 948613120 11514 18446744073709551615';
+
+describe('thread CPU clock', () => {
+  it('parses schedstat (ns on CPU) and stat (utime + stime in 10 ms ticks)', () => {
+    expect(parseSchedstatMs('3705435136 3670674 22\n')).toBe(3705.435136);
+    expect(parseSchedstatMs('')).toBeNull();
+    expect(parseSchedstatMs('x 1 2')).toBeNull();
+    expect(parseStatCpuMs(STAT)).toBe((368 + 17) * 10);
+    expect(parseStatCpuMs('27579 node R')).toBeNull();
+    expect(parseStatCpuMs('27579 (node) R 1 2')).toBeNull();
+  });
+
+  it('prefers schedstat, falls back to stat when the kernel keeps no schedstat (0 ns), and is null without either', () => {
+    const files = (map: Record<string, string>) => (path: string): string => {
+      const text = map[path.slice(path.lastIndexOf('/') + 1)];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
+      return text;
+    };
+    const precise = threadCpuClock({ dir: '/t', read: files({ schedstat: '2500000 0 1', stat: STAT }) })!;
+    expect([precise.source, precise.now()]).toEqual(['schedstat', 2.5]);
+    const ticks = threadCpuClock({ dir: '/t', read: files({ schedstat: '0 0 0', stat: STAT }) })!;
+    expect([ticks.source, ticks.now()]).toEqual(['stat', 3850]);
+    expect(threadCpuClock({ dir: '/t', read: files({ stat: STAT }) })!.source).toBe('stat');
+    expect(threadCpuClock({ dir: '/t', read: files({}) })).toBeNull();
+  });
+
+  it('on this machine counts this thread\'s CPU, not the wall time it waits', async () => {
+    const clock = threadCpuClock();
+    expect(clock, '/proc/thread-self').not.toBeNull();
+    // Busy until the process used 100 ms of CPU (however loaded the machine): this thread did nearly all of it.
+    const cpu = (): number => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const [c0, p0] = [clock!.now(), cpu()];
+    while (cpu() - p0 < 100);
+    const c1 = clock!.now();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const c2 = clock!.now();
+    // The stat fallback counts in 10 ms ticks. Asleep 60 ms: next to nothing.
+    expect(c1 - c0).toBeGreaterThanOrEqual(clock!.source === 'stat' ? 50 : 70);
+    expect(c1 - c0).toBeLessThanOrEqual(cpu() - p0 + 10);
+    expect(c2 - c1).toBeLessThan(15);
+  });
+});
+
+describe('StageTimer', () => {
+  it('adds each call\'s wall and CPU time, also when the call throws', () => {
+    let [wall, cpu] = [0, 0];
+    const timer = new StageTimer(() => (wall += 4), () => (cpu += 1));
+    expect(timer.time(() => 42)).toBe(42);
+    expect(() => timer.time(() => {
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(timer.total).toEqual({ count: 2, wallMs: 8, cpuMs: 2 });
+    expect(new StageTimer(() => 0, null).total).toEqual({ count: 0, wallMs: 0, cpuMs: null });
+  });
+
+  it('timedPolicy selects as the policy does, timed', () => {
+    const history = new AccessHistory(8);
+    for (let p = 0; p < 8; p++) history.markLoaded(p);
+    let wall = 0;
+    const timer = new StageTimer(() => (wall += 1), null);
+    const fifo = new FifoPolicy();
+    const timed = timedPolicy(fifo, timer);
+    expect(timed.name).toBe(fifo.name);
+    expect(timed.selectVictims(history, 3)).toEqual(fifo.selectVictims(history, 3));
+    expect(timer.total).toEqual({ count: 1, wallMs: 1, cpuMs: null });
+  });
+});
