@@ -8,6 +8,8 @@ import { summarize } from '../../../src/report/summary.js';
 import { makeSpec, referenceString } from '../../../src/workloads/index.js';
 import { FIXTURE_DIR } from './fixture.js';
 
+const LATENCY_FIXTURE_DIR = new URL('../../fixtures/latency', import.meta.url).pathname;
+
 describe('heatmap buckets', () => {
   it('splits n items into k buckets that differ by at most one and cover them all', () => {
     expect(bucketSize(4096, 40)).toEqual({ min: 102, max: 103 });
@@ -66,7 +68,8 @@ describe('figures', () => {
   it('gives every chart a file name, a title and a caption, and the chart itself no title', async () => {
     const [course] = summarize(await loadResults(FIXTURE_DIR));
     const { figures, notes } = workloadFigures(course!, referenceHeatmap(makeSpec('course', 4096, 10, 1)));
-    expect(notes).toEqual([]);
+    // The fixture's answers were recorded before answers carried stage times.
+    expect(notes).toEqual(['No latency timeline: the answers were recorded without stage times.']);
     expect(figures.map((f) => [f.name, f.title, f.wide])).toEqual([
       ['course-swap-io', 'Swap I/O per policy (course)', false],
       ['course-runtime', 'Runtime per policy (course)', false],
@@ -80,5 +83,15 @@ describe('figures', () => {
     const bare = workloadFigures({ ...course!, okRuns: [] }, null);
     expect(bare.figures.map((f) => f.name)).toEqual(['course-swap-io', 'course-runtime']);
     expect(bare.notes).toHaveLength(2);
+  });
+
+  it('adds the latency timeline, untitled, when the answers carry stage times', async () => {
+    const [w] = summarize(await loadResults(LATENCY_FIXTURE_DIR));
+    const { figures, notes } = workloadFigures(w!, null);
+    const latency = figures.find((f) => f.name.endsWith('-latency'));
+    expect(latency, JSON.stringify(notes)).toBeDefined();
+    expect(latency!.title).toMatch(/^Answers to SIGBALLOON, per run \(/);
+    expect(latency!.spec).not.toHaveProperty('title');
+    expect(notes.some((n) => n.startsWith('No latency timeline'))).toBe(false);
   });
 });
