@@ -39,6 +39,9 @@ describe('addon in the VM', () => {
     expect(report.swapOut.pagesRequested).toBe(4096);
     expect(report.swapOut.freed).toBeGreaterThan(4000);
     expect(report.swapOut.vmSwapDeltaKiB).toBeGreaterThan(4000 * 4);
+    // Every 32-bit word of the 32 MiB region is checked against its own stamp.
+    expect(report.swapOut.wordsChecked).toBe((32 << 20) / 4);
+    expect(report.swapOut.badWords).toBe(0);
     expect(report.swapOut.intact).toBe(true);
     expect(report.swapOutAfterReadBack).toBe(true);
   });
