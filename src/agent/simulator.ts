@@ -176,6 +176,8 @@ export interface ComparisonOptions extends Omit<SimulationOptions, 'onSwapIn'> {
   policies: readonly string[];
   /** Per-reference anchors, by name, e.g. REFERENCE_POLICY_NAMES. */
   anchors: readonly string[];
+  /** Called after each row (MIN first, as it is computed first), with how many of how many are done. */
+  onRow?: ((row: ComparisonRow, done: number, total: number) => void) | undefined;
 }
 
 /** swapIns / minSwapIns, or null when MIN has none. */
@@ -192,18 +194,20 @@ export function comparePolicies(
   trace: Uint32Array,
   options: Partial<ComparisonOptions> & Pick<ComparisonOptions, 'memoryPages' | 'policies' | 'anchors'>,
 ): ComparisonRow[] {
-  const { policies, anchors, ...simulation } = options;
+  const { policies, anchors, onRow, ...simulation } = options;
+  const total = policies.length + anchors.length + 1;
+  let done = 0;
   const min = simulateBelady(trace, options.memoryPages);
-  const row = (kind: ComparisonKind, r: SimulationResult): ComparisonRow => ({
-    ...r,
-    kind,
-    faults: r.coldMisses + r.swapIns,
-    swapInsToMin: ratioToMin(r.swapIns, min.swapIns),
-  });
+  const row = (kind: ComparisonKind, r: SimulationResult): ComparisonRow => {
+    const out: ComparisonRow = { ...r, kind, faults: r.coldMisses + r.swapIns, swapInsToMin: ratioToMin(r.swapIns, min.swapIns) };
+    onRow?.(out, ++done, total);
+    return out;
+  };
+  const minRow = row('min', min);
   return [
     ...policies.map((name) => row('policy', simulatePolicy(trace, createPolicy(name), simulation))),
     ...anchors.map((name) => row('anchor', simulateReference(trace, name, options.memoryPages))),
-    row('min', min),
+    minRow,
   ];
 }
 

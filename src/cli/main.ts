@@ -147,7 +147,7 @@ Examples:
     )
     .action((opts: SimulateCliOptions & { json?: boolean }) => {
       checkSimulationLength(opts);
-      const out = runSimulate(opts);
+      const out = runSimulate(opts, undefined, undefined, (line) => io.err(`balloon: ${line}\n`));
       io.out(`${opts.json ? json(out) : formatSimulate(out)}\n`);
     });
 

@@ -13,6 +13,7 @@ import {
   POLICY_NAMES,
   REFERENCE_POLICY_NAMES,
   tracePageCount,
+  type ComparisonOptions,
   type ComparisonRow,
   type PolicyName,
   type ReferencePolicyName,
@@ -109,18 +110,39 @@ export function readTraceFile(file: string): Uint32Array {
   }
 }
 
+/** Progress of a long simulation, one line at a time (without a trailing newline). */
+export type SimulateProgress = (line: string) => void;
+
+/** References from which a simulation announces itself before the first row (a few seconds' work). */
+export const ANNOUNCE_REFERENCES = 1_000_000;
+
+/**
+ * Progress lines for a simulation: an announcement when the trace is long,
+ * then, once a second has passed, a line per finished row. Short runs stay silent.
+ */
+export function simulateProgress(log: SimulateProgress, references: number, clock: () => number = Date.now): NonNullable<ComparisonOptions['onRow']> {
+  const start = clock();
+  if (references >= ANNOUNCE_REFERENCES) log(`simulating ${references.toLocaleString('en-US')} references against every policy, anchor and MIN: this takes a while`);
+  return (row, done, total) => {
+    const seconds = (clock() - start) / 1000;
+    if (seconds >= 1) log(`${done}/${total} ${row.policy} done (${row.swapIns.toLocaleString('en-US')} swap-ins), ${seconds.toFixed(1)} s`);
+  };
+}
+
 /** Replays the reference string against `policies` (default: all of them), the anchors, then MIN. */
 export function runSimulate(
   o: SimulateCliOptions,
   policies: readonly PolicyName[] = POLICY_NAMES,
   anchors: readonly ReferencePolicyName[] = REFERENCE_POLICY_NAMES,
+  progress?: SimulateProgress,
 ): SimulateOutput {
   const plan = planSimulate(o);
   const { memoryPages, sample, scanEveryReferences } = plan;
   const full = plan.source.kind === 'trace' ? readTraceFile(plan.source.file) : referenceString(plan.source.spec);
   const trace = sampleReferences(full, sample);
   const { batchFraction } = DEFAULT_SIMULATION_OPTIONS;
-  const results = comparePolicies(trace, { memoryPages, scanEveryReferences, batchFraction, policies, anchors });
+  const onRow = progress === undefined ? undefined : simulateProgress(progress, trace.length);
+  const results = comparePolicies(trace, { memoryPages, scanEveryReferences, batchFraction, policies, anchors, onRow });
   const spec = plan.source.kind === 'workload' ? plan.source.spec : null;
   return {
     workload: spec?.name ?? 'trace',

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeReferenceString } from '../../../src/agent/trace.js';
 import { UsageError } from '../../../src/cli/errors.js';
 import { formatSimulate } from '../../../src/cli/format.js';
-import { defaultScanEvery, planSimulate, readTraceFile, runSimulate } from '../../../src/cli/simulate.js';
+import { defaultScanEvery, planSimulate, readTraceFile, runSimulate, simulateProgress } from '../../../src/cli/simulate.js';
 import { makeSpec, referenceString } from '../../../src/workloads/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'balloon-simulate-'));
@@ -41,5 +41,32 @@ describe('balloon simulate (in process)', () => {
     expect(() => readTraceFile(path.join(tmp, 'nope'))).toThrow(UsageError);
     writeFileSync(path.join(tmp, 'three'), new Uint8Array(3));
     expect(() => readTraceFile(path.join(tmp, 'three'))).toThrowError(`trace file ${path.join(tmp, 'three')} is 3 bytes, not a multiple of 4`);
+  });
+});
+
+describe('simulate progress', () => {
+  const row = (policy: string, swapIns: number) => ({ policy, swapIns }) as Parameters<ReturnType<typeof simulateProgress>>[0];
+
+  it('stays silent for a short run', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const onRow = simulateProgress((l) => lines.push(l), 10_000, () => t);
+    t = 500;
+    onRow(row('min', 3), 1, 8);
+    expect(lines).toEqual([]);
+  });
+
+  it('announces a long trace, then reports each row once a second has passed', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const onRow = simulateProgress((l) => lines.push(l), 2_000_000, () => t);
+    t = 400;
+    onRow(row('min', 1_234), 1, 8);
+    t = 2_500;
+    onRow(row('fifo', 56_789), 2, 8);
+    expect(lines).toEqual([
+      'simulating 2,000,000 references against every policy, anchor and MIN: this takes a while',
+      '2/8 fifo done (56,789 swap-ins), 2.5 s',
+    ]);
   });
 });
