@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyedCache } from '../src/harness/cache.js';
 import { HarnessError } from '../src/harness/errors.js';
+import { guestPayload } from '../src/harness/guest-payload.js';
 import { requireTools, run } from '../src/harness/exec.js';
 import { keyOf } from '../src/harness/hash.js';
 import { step } from '../src/harness/log.js';
@@ -129,21 +130,14 @@ export async function addBox(artefact: BoxArtefact, force = false, name = localB
 export const projectArchiveFile = (): string => path.join(recordsDir, 'vagrant', 'app-balloon.tar.gz');
 
 /**
- * Packs what `node bin/balloon.js` needs in the guest: the checkout's files
- * (tracked and untracked, minus git-ignored ones), node_modules, the built
- * addon and this host's Node.js binary (.vagrant-node/node). The host's
- * Node.js and addon run unchanged in a Debian 12 guest.
+ * Packs what `node bin/balloon.js` needs in the guest (src/harness/guest-payload.ts:
+ * the command, the sources, the built addon and the runtime npm packages) and
+ * this host's Node.js binary (.vagrant-node/node). The host's Node.js and
+ * addon run unchanged in a Debian 12 guest.
  */
 export async function packProject(): Promise<{ archive: string; bytes: number }> {
   await requireTools('vagrant:box', [{ command: 'git', debianPackage: 'git' }]);
-  const files = (await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot, stripFinalNewline: false }))
-    .split('\0')
-    .filter((f) => f.length > 0);
-  const present: string[] = [];
-  for (const f of files) if (await stat(path.join(projectRoot, f)).then((s) => s.isFile(), () => false)) present.push(f);
-  for (const extra of ['node_modules', 'build/Release']) {
-    if (await stat(path.join(projectRoot, extra)).then(() => true, () => false)) present.push(extra);
-  }
+  const present = guestPayload(projectRoot);
   const archive = projectArchiveFile();
   await mkdir(path.dirname(archive), { recursive: true });
   const revision = await run('git', ['describe', '--always', '--dirty'], { cwd: projectRoot }).catch(() => 'unknown');
@@ -161,7 +155,7 @@ export async function packProject(): Promise<{ archive: string; bytes: number }>
   const rename = `--transform=s,^${nodeName.replace(/[^A-Za-z0-9_-]/g, '\\$&')}$,.vagrant-node/node,`;
   await run('tar', [
     '-czf', tmp, rename,
-    '-C', projectRoot, '--exclude=node_modules/.cache', '-T', list,
+    '-C', projectRoot, '-T', list,
     '-C', stampDir, '.vagrant-packed',
     '-C', path.dirname(process.execPath), nodeName,
   ]);

@@ -7,6 +7,7 @@
 import { execa } from 'execa';
 import { vmSshDestination, vmStatus } from '../harness/vm.js';
 import { shQuote } from '../harness/exec.js';
+import { GUEST_SOURCES, guestPayload } from '../harness/guest-payload.js';
 import { isLoopbackAddress, loginNameProblem, sshArgs, type LoopbackSshDestination } from '../harness/ssh.js';
 import { projectRoot } from '../harness/paths.js';
 import { UsageError } from '../shared/usage.js';
@@ -24,8 +25,6 @@ export type TargetSpec =
 export const VM_GUEST_DIR = '/opt/app-balloon';
 /** Default directory, relative to the login's home, for a copied checkout (not /tmp: it may be RAM). */
 export const DEFAULT_SSH_GUEST_DIR = 'app-balloon';
-/** Left out when the checkout is copied into a guest. */
-export const COPY_EXCLUDES = ['.git', '.vm', 'results'] as const;
 
 /**
  * Loopback only (our network rule allows no other destination): `localhost`
@@ -182,12 +181,12 @@ function sshTarget(
     asRoot: spec.user === 'root',
     exec: (command, o = {}) => sshCommand(dest, command, o),
     prepare: async (log) => {
-      log(`copying the checkout to ${guestDir} in the guest (without ${COPY_EXCLUDES.join(', ')})`);
-      const excludes = COPY_EXCLUDES.map((e) => `--exclude=./${e}`);
+      const payload = guestPayload(projectRoot);
+      log(`copying what runs in the guest to ${guestDir} (${GUEST_SOURCES.join(', ')} and ${payload.length - GUEST_SOURCES.length} npm packages)`);
       const unpack = `mkdir -p ${shQuote(guestDir)} && tar -C ${shQuote(guestDir)} -xzf -`;
       let why: string | null = null;
       try {
-        const r = await execa('tar', ['-C', projectRoot, ...excludes, '-czf', '-', '.'], { reject: false })
+        const r = await execa('tar', ['-C', projectRoot, '-czf', '-', '--', ...payload], { reject: false })
           .pipe('ssh', sshArgs(dest, [unpack]), { reject: false, timeout: 30 * 60_000 });
         if (r.exitCode !== 0) why = `exit ${r.exitCode}: ${String(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`;
       } catch (err) {
