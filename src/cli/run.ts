@@ -67,6 +67,8 @@ export interface RunCliOptions {
   region?: string;
   /** Run even where host-guard.ts would refuse (no balloon kernel, not enough memory). */
   allowHost?: boolean;
+  /** Agent policies: answer the kernel's requests only, no proactive rounds. */
+  reactive?: boolean;
 }
 
 export interface RunPlan {
@@ -80,6 +82,8 @@ export interface RunPlan {
   bystander: boolean;
   bystanderMethod: BystanderMethod | undefined;
   region: RegionKind | 'auto';
+  /** The agent's mode (docs/controller.md); null for the kernel baseline. */
+  mode: 'proactive' | 'reactive' | null;
 }
 
 export function checkPolicyName(name: string): string {
@@ -110,6 +114,7 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
   if (region === 'sab' && policy !== BASELINE_POLICY) throw new UsageError('--region sab only works with --policy kernel: the agent swaps out an addon region');
   const m = o.bystanderMethod;
   if (m !== undefined && m !== 'mlock' && m !== 'ramfs') throw new UsageError(`--bystander-method must be mlock or ramfs, got "${m}"`);
+  if (o.reactive === true && policy === BASELINE_POLICY) throw new UsageError('--reactive is a mode of the agent: --policy kernel runs without it');
   if (o.allowHost !== true) {
     const locked = policy === BASELINE_POLICY && o.bystander !== false ? (thresholdBytes ?? DEFAULT_THRESHOLD_BYTES) : 0;
     const balloonKernel = isBalloonKernel(balloonSysfsDir);
@@ -127,6 +132,7 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
     bystander: o.bystander ?? true,
     bystanderMethod: m as BystanderMethod | undefined,
     region,
+    mode: policy === BASELINE_POLICY ? null : o.reactive === true ? 'reactive' : 'proactive',
   };
 }
 
@@ -212,6 +218,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
           // Half the kernel's answer timeout: late enough for a slow guest, early enough that
           // the kernel never gives up on us and swaps by itself.
           ...(answerTimeoutMs !== null ? { deadlineMs: Math.max(200, answerTimeoutMs / 2) } : {}),
+          proactive: { enabled: plan.mode === 'proactive' },
           // The proactive mode keeps MemFree (what the kernel compares) above the threshold plus a margin.
           memory: { thresholdPages: Math.floor(thresholdBytes / PAGE_BYTES), freePages: () => Math.floor(readFreeBytes() / PAGE_BYTES) },
           onAnswer: (a) => {
@@ -325,6 +332,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       freeMemory: { intervalMs: sampler.intervalMs, samples: sampler.series.length, minFreeBytes: sampler.minFreeBytes(), series: sampler.series },
       // Every balloon run has a controller (its region is the addon's), which counts the signals,
       // those answered and those that arrived while it stopped (still registered).
+      mode: plan.mode,
       sigballoonCount: stats === null ? 0 : stats.signalsReceived + stats.signalsAfterStop,
       swapOutCalls: stats?.swapOutCalls ?? 0,
       pagesRequested: stats?.pagesRequested ?? 0,

@@ -48,6 +48,8 @@ export interface RunResult {
   /** This process's peak resident set (getrusage ru_maxrss): the memory the workload had at most; MIN is simulated with it. */
   peakResidentBytes: number;
   freeMemory: { intervalMs: number; samples: number; minFreeBytes: number | null; series: FreeMemorySample[] };
+  /** The agent's mode: proactive (the default) or reactive (`--reactive`); null for the kernel baseline; absent in older results. */
+  mode?: 'proactive' | 'reactive' | null;
   sigballoonCount: number;
   swapOutCalls: number;
   pagesRequested: number;

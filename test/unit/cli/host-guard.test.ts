@@ -64,3 +64,13 @@ describe('the host guard of balloon run', () => {
     expect(hostHazard({ ...base, balloonKernel: true, sizeBytes: 64 * GiB })).toBeNull();
   });
 });
+
+describe('the agent mode of balloon run', () => {
+  it('is proactive by default, reactive with --reactive, and none for the kernel baseline; --reactive needs an agent policy', () => {
+    const o = { workload: 'course', size: '64M' };
+    expect(planRun({ ...o, policy: 'balloon' }, meminfo, balloonSysfs).mode).toBe('proactive');
+    expect(planRun({ ...o, policy: 'lru-approx', reactive: true }, meminfo, balloonSysfs).mode).toBe('reactive');
+    expect(planRun({ ...o, policy: 'kernel' }, meminfo, balloonSysfs).mode).toBeNull();
+    expect(refusal({ ...o, policy: 'kernel', reactive: true }, balloonSysfs)).toBe('--reactive is a mode of the agent: --policy kernel runs without it');
+  });
+});
