@@ -183,16 +183,19 @@ export class BalloonPolicy implements EvictionPolicy {
     this.probationTarget = Math.min(memory - minProbation, Math.max(minProbation, this.probationTarget + gains - losses));
     const protectedTarget = memory - this.probationTarget;
 
-    // Below its target, the protected set takes pages in order of arrival (first uses always, reuses in LIRS mode).
+    // Below its target, the protected set takes pages in order of arrival (first uses always, reuses in LIRS mode):
+    // the earliest ones of each list, picked in linear time (a sort of a first fill's 100,000 pages took
+    // seconds of an answer's time in a TCG guest).
     if (protectedCount < protectedTarget && firstUses.length + reuses.length > 0) {
-      const byArrival = (a: number, b: number): number => lastAccess[a]! - lastAccess[b]! || state.loadStamp[a]! - state.loadStamp[b]!;
-      const fill = this.probationTarget <= minProbation ? [...reuses.sort(byArrival), ...firstUses.sort(byArrival)] : firstUses.sort(byArrival);
-      for (let i = 0; i < fill.length && protectedCount < protectedTarget; i++) {
-        const page = fill[i]!;
-        status[page] = PROTECTED;
-        testing[page] = 0;
-        proven[page] = 1;
-        protectedCount++;
+      const lists = this.probationTarget <= minProbation ? [reuses, firstUses] : [firstUses];
+      for (const list of lists) {
+        if (protectedCount >= protectedTarget) break;
+        for (const page of this.earliestArrivals(state, list, protectedTarget - protectedCount)) {
+          status[page] = PROTECTED;
+          testing[page] = 0;
+          proven[page] = 1;
+          protectedCount++;
+        }
       }
     }
 
@@ -211,7 +214,22 @@ export class BalloonPolicy implements EvictionPolicy {
       evicted[page] = 1;
       evictedAt[page] = ++this.evictions;
     }
-    return indicesToRanges(victims.sort((a, b) => a - b));
+    return indicesToRanges(Uint32Array.from(victims).sort());
+  }
+
+  /**
+   * The `count` pages of `list` that arrived first: oldest last access, then
+   * earliest load (load stamps are unique). In no particular order.
+   */
+  private earliestArrivals(state: PolicyState, list: number[], count: number): Iterable<number> {
+    if (count >= list.length) return list;
+    const { keys } = this;
+    const { lastAccess, loadStamp } = state;
+    // Exact in a double: scans stay far below 2^20, loads below 2^33.
+    for (const page of list) keys[page] = lastAccess[page]! * 2 ** 33 + loadStamp[page]!;
+    const items = Uint32Array.from(list);
+    quickselect(items, items.length, count, keys);
+    return items.subarray(0, count);
   }
 
   /** The `count` present pages of a status with the oldest last access (ties: aging counter, then index). */
