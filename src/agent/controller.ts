@@ -1,3 +1,4 @@
+import type { AnswerStageTimes } from '../metrics/signal-latency.js';
 import { AgentError } from './errors.js';
 import {
   SWAPOUT_MAX_PAGES_PER_CALL,
@@ -108,22 +109,7 @@ export interface AnswerRecord {
  * kernel's payload carries no time of its own); without it the send is when
  * the listener ran (sendStamped false, listenerMs 0).
  */
-export interface AnswerLatency {
-  /** Whether the send time is the handler's stamp (true) or the listener's run (false). */
-  sendStamped: boolean;
-  /** The controller's listener ran (the event loop took the signal). */
-  listenerMs: number;
-  /** The answer started (later than the listener when an earlier answer was still running). */
-  startMs: number;
-  /** The first policy selection returned: the victims were chosen (even if it chose none). */
-  chosenMs: number | null;
-  /** The first swap-out call started (null: no call). */
-  firstCallMs: number | null;
-  /** The last swap-out call that returned within the answer returned (null: none returned; a call abandoned at the deadline is not counted). */
-  lastReturnMs: number | null;
-  /** The answer ended. */
-  endMs: number;
-}
+export type AnswerLatency = AnswerStageTimes;
 
 export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
   enabled: true,

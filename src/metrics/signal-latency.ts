@@ -4,14 +4,21 @@
  * (AnswerRecord.latency, src/agent/controller.ts). Pure.
  */
 
-/** One answer's stage times, in ms after the signal's send (the shape of AnswerRecord.latency). */
+/** One answer's stage times, in ms after the signal's send (AnswerRecord.latency is this type). */
 export interface AnswerStageTimes {
+  /** Whether the send time is the handler's stamp (true) or the listener's run (false). */
   sendStamped: boolean;
+  /** The controller's listener ran (the event loop took the signal). */
   listenerMs: number;
+  /** The answer started (later than the listener when an earlier answer was still running). */
   startMs: number;
+  /** The first policy selection returned: the victims were chosen (even if it chose none). */
   chosenMs: number | null;
+  /** The first swap-out call started (null: no call). */
   firstCallMs: number | null;
+  /** The last swap-out call that returned within the answer returned (null: none returned; a call abandoned at the deadline is not counted). */
   lastReturnMs: number | null;
+  /** The answer ended. */
   endMs: number;
 }
 
