@@ -64,7 +64,7 @@ describe('AgentSession', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = (): Promise<AgentSession> =>
+  const start = (extra: Partial<Parameters<typeof AgentSession.start>[0]> = {}): Promise<AgentSession> =>
     AgentSession.start({
       kernel,
       regions: [{ start: REGION, length: BigInt(PAGES) * 4096n }],
@@ -72,6 +72,7 @@ describe('AgentSession', () => {
       controller: { hysteresisFraction: 0 },
       profiler: { pagemapPath, idleBitmapPath },
       scanInterval: { initialMs: 100, minMs: 100, maxMs: 100 },
+      ...extra,
     });
 
   it('listens, registers, scans and answers; on stop unregisters before it stops listening', async () => {
@@ -95,16 +96,7 @@ describe('AgentSession', () => {
   it('times its scans and selections: count, wall time and the thread\'s CPU time', async () => {
     // Every read of a clock advances it: a timed call takes 10 ms of wall time and 1 ms of CPU.
     let [wall, cpu] = [0, 0];
-    const session = await AgentSession.start({
-      kernel,
-      regions: [{ start: REGION, length: BigInt(PAGES) * 4096n }],
-      policy: new FifoPolicy(),
-      controller: { hysteresisFraction: 0 },
-      profiler: { pagemapPath, idleBitmapPath },
-      scanInterval: { initialMs: 100, minMs: 100, maxMs: 100 },
-      threadCpu: { source: 'stat', now: () => (cpu += 1) },
-      wallClock: () => (wall += 10),
-    });
+    const session = await start({ threadCpu: { source: 'stat', now: () => (cpu += 1) }, wallClock: () => (wall += 10) });
     await vi.advanceTimersByTimeAsync(200);
     kernel.listener!({ pagesWanted: 4, freePages: 0 });
     await session.controller.whenIdle();
