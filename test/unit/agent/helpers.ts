@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodeFileIo, type FileIo } from '../../../src/agent/file-io.js';
 import { encodePagemapEntry } from '../../../src/agent/pagemap.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 export function makeTempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'agent-test-'));
+  return tempDir('agent-test-');
 }
 
 export type EntrySpec = Parameters<typeof encodePagemapEntry>[0];

@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyedCache, withLock } from '../../../src/harness/cache.js';
 import { keyOf } from '../../../src/harness/hash.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe('cache keys', () => {
   it('do not depend on the order of inputs', () => {
@@ -20,7 +20,7 @@ describe('cache keys', () => {
 
 describe('KeyedCache', () => {
   it('builds an entry once and finds it afterwards', async () => {
-    const cache = new KeyedCache<{ key: string; n: number }>(await mkdtemp(path.join(tmpdir(), 'balloon-cache-')));
+    const cache = new KeyedCache<{ key: string; n: number }>(tempDir('balloon-cache-'));
     let builds = 0;
     const build = async (dir: string) => {
       builds++;
@@ -36,7 +36,7 @@ describe('KeyedCache', () => {
   });
 
   it('leaves nothing a later run would trust when a build fails half-way', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'balloon-cache-'));
+    const dir = tempDir('balloon-cache-');
     const cache = new KeyedCache<{ key: string }>(dir);
     await expect(
       cache.getOrBuild('k2', async (tmp) => {
@@ -49,7 +49,7 @@ describe('KeyedCache', () => {
   });
 
   it('ignores an entry whose metadata names another key', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'balloon-cache-'));
+    const dir = tempDir('balloon-cache-');
     const cache = new KeyedCache<{ key: string }>(dir);
     await cache.getOrBuild('k3', async () => ({ key: 'k3' }));
     const { rename } = await import('node:fs/promises');
@@ -58,7 +58,7 @@ describe('KeyedCache', () => {
   });
 
   it('serializes work under one lock', async () => {
-    const lock = path.join(await mkdtemp(path.join(tmpdir(), 'balloon-lock-')), 'lock');
+    const lock = path.join(tempDir('balloon-lock-'), 'lock');
     const events: string[] = [];
     const job = (name: string) =>
       withLock(lock, 'test', async () => {

@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../src/harness/errors.js';
 import { parseSourceSpec, verifyChecksum } from '../../../src/harness/kernel-source.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe('kernel source specs', () => {
   it('knows kernel.org 5.11.5 with its published checksum', async () => {
@@ -31,7 +31,7 @@ describe('kernel source specs', () => {
   });
 
   it('tells a tarball from a tree and refuses paths that are neither', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'balloon-src-'));
+    const dir = tempDir('balloon-src-');
     const tarball = path.join(dir, 'linux-5.11.5.tar.xz');
     await writeFile(tarball, 'x');
     expect(await parseSourceSpec(tarball)).toEqual({ kind: 'tarball', path: tarball });
@@ -47,7 +47,7 @@ describe('kernel source specs', () => {
   });
 
   it('refuses a file whose checksum is not the published one', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'balloon-sum-'));
+    const dir = tempDir('balloon-sum-');
     const file = path.join(dir, 'linux.tar.xz');
     await writeFile(file, 'not the kernel');
     await expect(verifyChecksum(file, '2208e4617b63a889373fb3f85ef56a73aeba83c117516bfcc92ef44b08bd3d6b', 'linux-5.11.5.tar.xz')).rejects.toThrow(

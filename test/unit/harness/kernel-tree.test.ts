@@ -1,9 +1,9 @@
-import { mkdtemp, mkdir, readFile, writeFile, access } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localKernelInputs } from '../../../src/harness/kernel-build.js';
 import { applySeries, kernelVersionOf, preparePristineTree, readSeries, resetTree } from '../../../src/harness/kernel-tree.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const patch = (file: string, from: string, to: string): string => `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
 From: Test <test@localhost>
@@ -25,7 +25,7 @@ diff --git a/${file} b/${file}
 `;
 
 async function fixture() {
-  const dir = await mkdtemp(path.join(tmpdir(), 'balloon-tree-'));
+  const dir = tempDir('balloon-tree-');
   const source = path.join(dir, 'source');
   await mkdir(source);
   await writeFile(path.join(source, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 11\nSUBLEVEL = 5\nEXTRAVERSION =\nNAME = Dare mighty things\n');

@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AddonLoadError, addonCandidates, isAddonAvailable, loadAddonFrom } from '../../../src/kernel/index.js';
 import { addonBuildInfo } from '../../../src/kernel/testing.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe('native addon loading', () => {
   it('loads the addon built by npm ci, pinned to Node-API 8', () => {
@@ -42,7 +43,7 @@ describe('native addon loading', () => {
   });
 
   it('says to rebuild when the file was built for another platform', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'balloon-addon-'));
+    const dir = tempDir('balloon-addon-');
     // Not an ELF object at all (say, a Windows .node), and an ELF64 header for arm64.
     const windows = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(300)]);
     const arm64 = Buffer.alloc(264);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,9 +10,10 @@ import {
   readBalloonSysfsSync,
   readBalloonSysfsValue,
 } from '../../../src/kernel/index.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 function fakeSysfs(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'balloon-sysfs-'));
+  const dir = tempDir('balloon-sysfs-');
   writeFileSync(path.join(dir, 'nr_signals'), '17\n');
   writeFileSync(path.join(dir, 'nr_swapped_out'), '18446744073709551615\n');
   writeFileSync(path.join(dir, 'low_watermark_pages'), '4096\n');
