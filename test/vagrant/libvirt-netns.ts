@@ -1,43 +1,44 @@
 /**
- * A private libvirtd for the Vagrant test, confined to a network namespace the
- * test creates and deletes: every bridge, DHCP server and NAT rule of
- * vagrant-libvirt's management network lives inside it, so nothing reaches the
- * machine's own network.
+ * A private libvirtd for the Vagrant test, confined to a network namespace and
+ * a mount namespace the test creates: every bridge, DHCP server and NAT rule of
+ * vagrant-libvirt's management network lives inside the network namespace, so
+ * nothing reaches the machine's own network, and libvirtd's state stays out of
+ * the machine's directories.
  *
  * `ip netns exec NS` bind-mounts /etc/netns/NS/<entry> over /etc/<entry>, so
  * libvirtd (started through it) reads its configuration from
  * /etc/netns/NS/libvirt and stores its persistent definitions (storage pool,
  * vagrant-libvirt's network, domains) there too: deleting that directory
- * deletes them. QEMU runs as root (qemu.conf), so it can read the kernel in the
- * cache under /root; its stdio goes to files, so no virtlogd is needed. The
- * storage pool "default" lives in the test's temporary directory.
+ * deletes them. In the mount namespace `ip netns exec` creates (a slave of the
+ * machine's, so nothing propagates back), /run/libvirt is a fresh tmpfs and
+ * /var/lib/libvirt, /var/log/libvirt are the test directory's own: libvirtd's
+ * socket, its run-time state (which it would otherwise reload as "running"
+ * pools and networks after a killed run) and its logs vanish with it, and a
+ * libvirtd of the machine's own does not get in the way. Every command of the
+ * test (virsh, vagrant, ssh) runs in both namespaces through nsenter. QEMU runs
+ * as root (qemu.conf), so it can read the kernel in the cache under /root; its
+ * stdio goes to files, so no virtlogd is needed. The storage pool "default"
+ * lives in the test's directory.
+ *
+ * A run killed before its tear-down leaves its namespace, configuration and
+ * directory behind; the next start() deletes them (see reclaimStale()).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type Options } from 'execa';
 import { processAlive } from '../../src/harness/cache.js';
+import { step } from '../../src/harness/log.js';
 import { projectRoot } from '../../src/harness/paths.js';
 
-/** Directories libvirtd writes to outside its configuration; files it adds there are removed afterwards. */
-const libvirtStateDirs = ['/run/libvirt', '/var/lib/libvirt', '/var/log/libvirt'];
-const systemPidFile = '/run/libvirtd.pid';
-export const libvirtSocket = '/run/libvirt/libvirt-sock';
-
-async function listTree(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = path.join(d, entry.name);
-      out.push(p);
-      if (entry.isDirectory()) await walk(p);
-    }
-  };
-  if (existsSync(dir)) out.push(dir);
-  await walk(dir);
-  return out;
-}
+/** The machine's directories libvirtd writes to, each replaced in the private mount namespace. */
+const runDir = '/run/libvirt';
+const privateDirs = { '/var/lib/libvirt': 'lib', '/var/log/libvirt': 'log' } as const;
+/** The test namespaces' names: balloon-LABEL-PID, PID being the test's process. */
+const namespacePattern = /^balloon-[a-z]+-(\d+)$/;
+/** In a namespace's configuration directory: the test directory it belongs to (for reclaimStale()). */
+const ownerFile = 'app-balloon-test-dir';
 
 /** A running libvirtd's pid from a pid file, when that process is alive. */
 async function livePid(file: string): Promise<number | undefined> {
@@ -45,12 +46,47 @@ async function livePid(file: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
 }
 
+async function namespaces(): Promise<string[]> {
+  const list = String((await execa('ip', ['netns', 'list'])).stdout);
+  return list.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.length > 0);
+}
+
+async function namespacePids(name: string): Promise<number[]> {
+  const r = await execa('ip', ['netns', 'pids', name], { reject: false });
+  if (r.exitCode !== 0) return [];
+  return String(r.stdout).split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 0);
+}
+
+/**
+ * Deletes what runs killed before their tear-down left: namespaces named like
+ * ours whose test process is gone and in which nothing runs, their
+ * configuration under /etc/netns and their test directories (the pool, with
+ * the box's volume, is gigabytes). Returns what it deleted.
+ */
+export async function reclaimStale(): Promise<string[]> {
+  const reclaimed: string[] = [];
+  const candidates = new Set(await namespaces());
+  for (const entry of await readdir('/etc/netns').catch(() => [])) candidates.add(entry);
+  for (const name of candidates) {
+    const owner = namespacePattern.exec(name);
+    if (!owner || processAlive(Number(owner[1])) || (await namespacePids(name)).length > 0) continue;
+    const confDir = path.join('/etc/netns', name);
+    const dir = (await readFile(path.join(confDir, 'libvirt', ownerFile), 'utf8').catch(() => '')).trim();
+    if ((await namespaces()).includes(name)) await execa('ip', ['netns', 'del', name]);
+    await rm(confDir, { recursive: true, force: true });
+    if (dir.length > 0 && path.isAbsolute(dir)) await rm(dir, { recursive: true, force: true });
+    reclaimed.push(dir.length > 0 ? `${name} (${dir})` : name);
+  }
+  return reclaimed;
+}
+
 export class LibvirtNetns {
   readonly pidFile: string;
   readonly poolDir: string;
   readonly confDir: string;
-  private before = new Set<string>();
   private createdNetnsDir = false;
+  private createdRunDir = false;
+  private pid: number | undefined;
 
   private constructor(
     readonly name: string,
@@ -61,44 +97,65 @@ export class LibvirtNetns {
     this.confDir = path.join('/etc/netns', name, 'libvirt');
   }
 
-  /** Refuses when another libvirtd runs (the socket path is machine-wide), then starts ours. */
+  /** Starts libvirtd in new network and mount namespaces, with the storage pool "default"; on failure, removes what it made. */
   static async start(name: string, dir: string): Promise<LibvirtNetns> {
-    const other = await livePid(systemPidFile);
-    if (other !== undefined) throw new Error(`a libvirtd (pid ${other}) already runs on this machine; the test starts its own in a network namespace and needs the socket ${libvirtSocket} free`);
-    if (existsSync(libvirtSocket)) {
-      const probe = await execa('virsh', ['-c', 'qemu:///system', 'version'], { reject: false, timeout: 10_000 });
-      if (probe.exitCode === 0) throw new Error(`a libvirtd already answers on ${libvirtSocket}; stop it first`);
-    }
+    const reclaimed = await reclaimStale();
+    if (reclaimed.length > 0) step('vagrant', `deleted what killed runs left: ${reclaimed.join(', ')}`);
     const env = new LibvirtNetns(name, dir);
-    await execa(path.join(projectRoot, 'vagrant', 'host-setup.sh'), [], { stdio: 'inherit' });
-    for (const d of libvirtStateDirs) for (const p of await listTree(d)) env.before.add(p);
-    await mkdir(env.poolDir, { recursive: true });
-    env.createdNetnsDir = !existsSync('/etc/netns');
-    await mkdir(env.confDir, { recursive: true });
-    await writeFile(path.join(env.confDir, 'libvirtd.conf'), `# app-balloon vagrant test: a private libvirtd\nlog_outputs = "3:file:${path.join(dir, 'libvirtd.log')}"\n`);
-    await writeFile(
-      path.join(env.confDir, 'qemu.conf'),
-      '# app-balloon vagrant test: QEMU as root (reads the kernel in the cache), logs to files (no virtlogd)\nuser = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n',
-    );
-    await writeFile(path.join(env.confDir, 'libvirt.conf'), '');
-    await execa('ip', ['netns', 'add', name]);
-    await env.exec('ip', ['link', 'set', 'lo', 'up']);
-    await env.exec('libvirtd', ['-d', '-p', env.pidFile]);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const r = await env.exec('virsh', ['-c', 'qemu:///system', 'version'], { reject: false, timeout: 10_000 });
-      if (r.exitCode === 0) break;
-      if (Date.now() > deadline) throw new Error(`libvirtd did not answer within 60 s:\n${await readFile(path.join(dir, 'libvirtd.log'), 'utf8').catch(() => '')}`);
-      await sleep(500);
+    try {
+      await env.launch();
+    } catch (err) {
+      const problems = await env.stop();
+      if (problems.length > 0 && err instanceof Error) err.message += `\n(tear-down: ${problems.join('; ')})`;
+      throw err;
     }
-    await env.virsh(['pool-define-as', 'default', 'dir', '--target', env.poolDir]);
-    await env.virsh(['pool-start', 'default']);
     return env;
   }
 
-  /** Runs a command inside the namespace (the environment is passed through). */
+  private async launch(): Promise<void> {
+    const { dir } = this;
+    await execa(path.join(projectRoot, 'vagrant', 'host-setup.sh'), [], { stdio: 'inherit' });
+    await mkdir(this.poolDir, { recursive: true });
+    for (const sub of Object.values(privateDirs)) await mkdir(path.join(dir, sub), { recursive: true });
+    await mkdir(path.join(dir, privateDirs['/var/log/libvirt'], 'qemu'), { recursive: true });
+    this.createdRunDir = !existsSync(runDir);
+    await mkdir(runDir, { recursive: true });
+    this.createdNetnsDir = !existsSync('/etc/netns');
+    await mkdir(this.confDir, { recursive: true });
+    await writeFile(path.join(this.confDir, ownerFile), `${dir}\n`);
+    await writeFile(path.join(this.confDir, 'libvirtd.conf'), `# app-balloon vagrant test: a private libvirtd\nlog_outputs = "3:file:${path.join(dir, 'libvirtd.log')}"\n`);
+    await writeFile(
+      path.join(this.confDir, 'qemu.conf'),
+      '# app-balloon vagrant test: QEMU as root (reads the kernel in the cache), logs to files (no virtlogd)\nuser = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n',
+    );
+    await writeFile(path.join(this.confDir, 'libvirt.conf'), '');
+    await execa('ip', ['netns', 'add', this.name]);
+    const mounts = [
+      `mount -t tmpfs -o mode=0755 app-balloon-libvirt ${runDir}`,
+      ...Object.entries(privateDirs).map(([target, sub]) => `mount --bind ${path.join(dir, sub)} ${target}`),
+      'ip link set lo up',
+      `exec libvirtd -d -p ${this.pidFile}`,
+    ];
+    await execa('ip', ['netns', 'exec', this.name, 'sh', '-euc', mounts.join('\n')]);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      this.pid = await livePid(this.pidFile);
+      if (this.pid !== undefined) {
+        const r = await this.exec('virsh', ['-c', 'qemu:///system', 'version'], { reject: false, timeout: 10_000 });
+        if (r.exitCode === 0) break;
+      }
+      if (Date.now() > deadline) throw new Error(`libvirtd did not answer within 60 s:\n${await readFile(path.join(dir, 'libvirtd.log'), 'utf8').catch(() => '')}`);
+      await sleep(500);
+    }
+    await this.virsh(['pool-define-as', 'default', 'dir', '--target', this.poolDir]);
+    await this.virsh(['pool-start', 'default']);
+  }
+
+  /** Runs a command inside both namespaces, libvirtd's (the environment is passed through; the working directory is `options.cwd` or ours). */
   exec(file: string, args: readonly string[], options: Options = {}) {
-    return execa('ip', ['netns', 'exec', this.name, file, ...args], options);
+    if (this.pid === undefined) throw new Error(`libvirtd of namespace ${this.name} is not running`);
+    const cwd = options.cwd === undefined ? process.cwd() : String(options.cwd);
+    return execa('nsenter', ['--target', String(this.pid), '--net', '--mount', `--wd=${cwd}`, '--', file, ...args], { ...options, cwd });
   }
 
   async virsh(args: readonly string[]): Promise<string> {
@@ -154,6 +211,7 @@ export class LibvirtNetns {
         process.kill(pid, 'SIGKILL');
         await sleep(500);
       }
+      this.pid = undefined;
     }
     // Whatever still runs in the namespace (vagrant-libvirt's ssh port forward, when destroy did not stop it).
     for (const p of await this.processes()) {
@@ -167,29 +225,18 @@ export class LibvirtNetns {
     if (await this.namespaceExists()) await attempt('delete namespace', () => execa('ip', ['netns', 'del', this.name]));
     await rm(path.dirname(this.confDir), { recursive: true, force: true });
     if (this.createdNetnsDir) await rmdir('/etc/netns').catch(() => undefined);
-    // What libvirtd added under /run, /var/lib and /var/log (pid files, "autostarted" markers, domain logs).
-    for (const d of libvirtStateDirs) {
-      const added = (await listTree(d)).filter((p) => !this.before.has(p)).sort((a, b) => b.length - a.length);
-      for (const p of added) {
-        const s = await stat(p).catch(() => undefined);
-        if (s?.isDirectory()) await rmdir(p).catch(() => undefined);
-        else await rm(p, { force: true });
-      }
-    }
+    if (this.createdRunDir) await rmdir(runDir).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
     return problems;
   }
 
   private async namespaceExists(): Promise<boolean> {
-    const namespaces = String((await execa('ip', ['netns', 'list'])).stdout);
-    return namespaces.split('\n').some((l) => l.split(' ')[0] === this.name);
+    return (await namespaces()).includes(this.name);
   }
 
   /** The pids of the processes in the namespace (none when it is gone). */
   async processes(): Promise<number[]> {
-    const r = await execa('ip', ['netns', 'pids', this.name], { reject: false });
-    if (r.exitCode !== 0) return [];
-    return String(r.stdout).split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 0 && p !== process.pid);
+    return (await namespacePids(this.name)).filter((p) => p !== process.pid);
   }
 
   /** What is still there after stop(): the namespace, libvirtd, its configuration. */
