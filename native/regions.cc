@@ -123,6 +123,26 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   return Wrap(env, r);
 }
 
+// mlock / munlock of the pages under an ArrayBuffer's memory (rounded out to whole pages):
+// the agent keeps its own per-page arrays resident. Returns the bytes covered.
+Napi::Value LockBuffer(const Napi::CallbackInfo& info, bool lock) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) ThrowType(env, "buffer must be an ArrayBuffer");
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  uint64_t page = PageSize();
+  uint64_t data = reinterpret_cast<uint64_t>(ab.Data());
+  uint64_t len = ab.ByteLength();
+  if (data == 0 || len == 0) return Napi::Number::New(env, 0);
+  uint64_t start = data & ~(page - 1);
+  uint64_t end = (data + len + page - 1) & ~(page - 1);
+  void* p = reinterpret_cast<void*>(start);
+  if ((lock ? mlock(p, end - start) : munlock(p, end - start)) != 0) throw ErrnoError(env, errno, lock ? "mlock" : "munlock");
+  return Napi::Number::New(env, static_cast<double>(end - start));
+}
+
+Napi::Value LockArrayBuffer(const Napi::CallbackInfo& info) { return LockBuffer(info, true); }
+Napi::Value UnlockArrayBuffer(const Napi::CallbackInfo& info) { return LockBuffer(info, false); }
+
 Napi::Value Attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t addr = ArgBigUint64(info, 0, "address");
@@ -235,6 +255,8 @@ void InitRegions(Napi::Env env, Napi::Object exports) {
   exports.Set("regionFree", Napi::Function::New(env, Free, "regionFree"));
   exports.Set("regionInfo", Napi::Function::New(env, Info, "regionInfo"));
   exports.Set("regionList", Napi::Function::New(env, List, "regionList"));
+  exports.Set("lockArrayBuffer", Napi::Function::New(env, LockArrayBuffer, "lockArrayBuffer"));
+  exports.Set("unlockArrayBuffer", Napi::Function::New(env, UnlockArrayBuffer, "unlockArrayBuffer"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
   exports.Set("hugePageSize", Napi::Number::New(env, static_cast<double>(kHugePageSize)));
 }

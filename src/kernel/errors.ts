@@ -32,6 +32,9 @@ export interface AdviceContext {
 /** What to do about `code` from `syscall`. */
 export function adviceFor(syscall: string, code: string, ctx: AdviceContext = {}): string {
   const swapout = syscall === 'balloon_swapout';
+  if (syscall === 'mlock' && (code === 'ENOMEM' || code === 'EPERM' || code === 'EAGAIN')) {
+    return 'keeping the agent\'s arrays resident needs CAP_IPC_LOCK (run as root, as in the VM) or a larger RLIMIT_MEMLOCK (ulimit -l)';
+  }
   switch (code) {
     case 'ENOSYS':
       return ctx.headerMissing

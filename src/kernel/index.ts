@@ -25,9 +25,11 @@ export {
   listRegions,
   MemoryRegion,
   pageSize,
+  pinArrays,
   RegionStateError,
   type AllocRegionOptions,
   type HugePageAdvice,
+  type PinnedArrays,
   type RegionInfo,
 } from './regions.js';
 export {

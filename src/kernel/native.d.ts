@@ -155,6 +155,9 @@ export interface NativeAddon {
   regionFree(address: bigint): boolean;
   regionInfo(address: bigint): (NativeRegionInfo & { attachedHere: boolean }) | undefined;
   regionList(): NativeRegionInfo[];
+  /** mlock of the whole pages under the buffer; returns the bytes locked. */
+  lockArrayBuffer(buffer: ArrayBuffer): number;
+  unlockArrayBuffer(buffer: ArrayBuffer): number;
 
   readonly constants: NativeConstants;
   kernelProbe(): NativeKernelProbe;

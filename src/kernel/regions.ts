@@ -15,6 +15,7 @@
  * {@link MemoryRegion.release} or exit, and only then is the range unmapped.
  */
 import { addon } from './addon.js';
+import { translateError } from './errors.js';
 import type { NativeRegion, NativeRegionInfo } from './native.js';
 
 export type HugePageAdvice = 'default' | 'huge' | 'nohuge';
@@ -203,4 +204,40 @@ export function listRegions(): RegionInfo[] {
       hugePages: adviceName[r.advice],
       attachments: r.attachments,
     }));
+}
+
+/** What {@link pinArrays} locked, and how to let go of it. */
+export interface PinnedArrays {
+  /** Bytes locked (whole pages). */
+  bytes: number;
+  /** munlock of the same pages; idempotent. */
+  unpin(): void;
+}
+
+/**
+ * Keeps the memory under these arrays resident (mlock of their whole pages),
+ * so that the agent never waits for its own per-page arrays to come back from
+ * swap while it answers the kernel: the kernel's fallback for a late answer
+ * swaps out whatever of the process is cold, the agent's arrays included.
+ * Arrays on a SharedArrayBuffer, and small ones (under a page), are left
+ * alone. Throws a BalloonSyscallError (mlock: ENOMEM, EPERM or EAGAIN without
+ * CAP_IPC_LOCK and enough RLIMIT_MEMLOCK), with nothing left locked.
+ */
+export function pinArrays(arrays: readonly ArrayBufferView[]): PinnedArrays {
+  const buffers = [...new Set(arrays.map((a) => a.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength >= pageSize());
+  const locked: ArrayBuffer[] = [];
+  let bytes = 0;
+  const unpin = (): void => {
+    for (const b of locked.splice(0)) if (b.byteLength > 0) addon().unlockArrayBuffer(b);
+  };
+  try {
+    for (const b of buffers) {
+      bytes += addon().lockArrayBuffer(b);
+      locked.push(b);
+    }
+  } catch (err) {
+    unpin();
+    throw translateError(err);
+  }
+  return { bytes, unpin };
 }

@@ -23,6 +23,8 @@ describe('balloon syscall errors', () => {
       ['balloon_swapout', E.E2BIG, undefined, /split the request/],
       ['balloon_swapout', E.EFAULT, undefined, /bad pointer/],
       ['balloon_swapout', E.EINTR, undefined, /fatal signal/],
+      ['mlock', E.ENOMEM, undefined, /needs CAP_IPC_LOCK .* or a larger RLIMIT_MEMLOCK/],
+      ['mlock', E.EPERM, undefined, /needs CAP_IPC_LOCK/],
       ['balloon_ctl', E.ENOSYS, 'query', /no balloon patch \(uname -r: .+\); boot the project's VM with npm run vm:up/],
     ];
     for (const [syscall, errno, op, message] of cases) {

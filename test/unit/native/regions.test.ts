@@ -6,8 +6,10 @@ import {
   listRegions,
   type MemoryRegion,
   pageSize,
+  pinArrays,
   RegionStateError,
 } from '../../../src/kernel/index.js';
+import { readFileSync } from 'node:fs';
 import { addon } from '../../../src/kernel/addon.js';
 import { startFixtureWorker, type FixtureWorker } from './fixtures/workers.js';
 
@@ -155,6 +157,37 @@ describe('memory regions', { timeout: 30_000 }, () => {
     expect(third.bytes().length).toBe(4096);
     expect(third.free()).toBe(true);
     expect(addon().regionInfo(r.address)).toBeUndefined();
+  });
+});
+
+describe('pinning the agent\'s arrays', () => {
+  /** The process's locked memory (kB), /proc/self/status VmLck. */
+  const lockedKiB = (): number => Number(/^VmLck:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+
+  it('locks the whole pages under each array (once per buffer), leaves small and shared ones alone, and unlocks them', () => {
+    const big = new Float64Array(1 << 16); // 512 KiB
+    const sameBuffer = new Uint8Array(big.buffer, 4096, 4096);
+    const small = new Uint8Array(16);
+    const shared = new Uint32Array(new SharedArrayBuffer(1 << 20));
+    const before = lockedKiB();
+    const pinned = pinArrays([big, sameBuffer, small, shared]);
+    // The buffer rounded out to whole pages: 512 KiB, or one page more when it does not start on a page.
+    expect(pinned.bytes === big.byteLength || pinned.bytes === big.byteLength + pageSize()).toBe(true);
+    expect(lockedKiB() - before).toBe(pinned.bytes / 1024);
+    big.fill(1); // still usable
+    pinned.unpin();
+    expect(lockedKiB()).toBe(before);
+    pinned.unpin();
+    expect(lockedKiB()).toBe(before);
+  });
+
+  it('pins nothing for no arrays', () => {
+    expect(pinArrays([]).bytes).toBe(0);
+  });
+
+  it('the addon rejects what is not an ArrayBuffer', () => {
+    expect(() => addon().lockArrayBuffer(new Uint8Array(8) as unknown as ArrayBuffer)).toThrow(TypeError);
+    expect(() => addon().unlockArrayBuffer(new SharedArrayBuffer(8) as unknown as ArrayBuffer)).toThrow(TypeError);
   });
 });
 
