@@ -62,6 +62,11 @@ export class AccessHistory {
     this.reuseJitter = new Uint16Array(pageCount);
   }
 
+  /** The per-page arrays (to keep resident: AgentSession's pin). */
+  arrays(): ArrayBufferView[] {
+    return [this.state, this.age, this.idleScans, this.lastAccess, this.loadStamp, this.reuseScans, this.reuseJitter];
+  }
+
   /**
    * Applies one scan: `accessed[i]` is 1 when page i was touched since the
    * previous scan; `state[i]` is its current PageState (may be `this.state`).

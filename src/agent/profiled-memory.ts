@@ -36,6 +36,11 @@ export class ProfiledMemory implements ProfilerPort {
     return this.inFlightPages;
   }
 
+  /** The profiler's, the history's and the in-flight counts' per-page arrays (to keep resident). */
+  arrays(): ArrayBufferView[] {
+    return [...this.profiler.arrays(), ...this.history.arrays(), this.inFlight];
+  }
+
   /** One profiler scan folded into the history. */
   scan(): HistoryUpdateStats {
     const result = this.profiler.scan();

@@ -120,6 +120,12 @@ export class Profiler {
     this.checkedIsThp = new Uint8Array(n);
   }
 
+  /** The per-page arrays (to keep resident: AgentSession's pin); the read buffers of pagemap and the bitmap are not among them. */
+  arrays(): ArrayBufferView[] {
+    const r = this.result;
+    return [r.accessed, r.state, r.pfn, r.flags, this.markedPfn, this.sortedPfns, this.thpHead, this.checkedHeadPfn, this.checkedIsThp];
+  }
+
   /** Number of word runs the last scan used (bitmap calls per pass, before short-count loops). */
   get lastBitmapRuns(): number {
     return this.bitmap.runCount;

@@ -25,7 +25,23 @@ export interface AgentSessionOptions {
   threadCpu?: ThreadCpuClock | null;
   /** Wall clock in ms for the timings (default: performance.now). */
   wallClock?: () => number;
+  /**
+   * Keeps the agent's per-page arrays resident (src/kernel's pinArrays:
+   * mlock). Without it they are as swappable as the rest of the process,
+   * and a late answer, which lets the kernel swap the process's cold pages,
+   * can make every later selection fault them back in.
+   */
+  pin?: (arrays: readonly ArrayBufferView[]) => PinnedMemory;
 }
+
+/** What a pin kept resident, and how to let go of it. */
+export interface PinnedMemory {
+  bytes: number;
+  unpin(): void;
+}
+
+/** Whether the agent's arrays are resident: bytes pinned, or why not (null: no pin was asked for). */
+export type AgentResidency = { pinnedBytes: number } | { pinnedBytes: 0; error: string } | null;
 
 /**
  * Where the agent's thread spent its time: profiler scans and policy
@@ -53,6 +69,9 @@ export class AgentSession {
 
   readonly scanLoop: ScanLoop;
   private stopping: Promise<void> | undefined;
+  private pinned: PinnedMemory | undefined;
+  /** Whether the profiler's, the history's and the policy's arrays are pinned (AgentSessionOptions.pin). */
+  residency: AgentResidency = null;
 
   private constructor(
     readonly memory: ProfiledMemory,
@@ -76,7 +95,19 @@ export class AgentSession {
    */
   static async start(options: AgentSessionOptions): Promise<AgentSession> {
     const memory = new ProfiledMemory(options.regions, options.profiler);
+    let pinned: PinnedMemory | undefined;
+    let residency: AgentResidency = null;
     try {
+      if (options.pin !== undefined) {
+        const arrays = [...memory.arrays(), ...(options.policy.reserve?.(memory.layout.pageCount) ?? [])];
+        try {
+          pinned = options.pin(arrays);
+          residency = { pinnedBytes: pinned.bytes };
+        } catch (error) {
+          // Not fatal: the agent works, only slower once its arrays get swapped.
+          residency = { pinnedBytes: 0, error: message(error) };
+        }
+      }
       const cpu = options.threadCpu === undefined ? threadCpuClock() : options.threadCpu;
       const wall = options.wallClock ?? (() => performance.now());
       const cpuNow = cpu === null ? null : () => cpu.now();
@@ -85,9 +116,12 @@ export class AgentSession {
       const controller = new BalloonController(options.kernel, memory, { ...options.controller, policy });
       await controller.start();
       const session = new AgentSession(memory, controller, options.scanInterval ?? {}, cpu?.source ?? null, scanTimer, selectionTimer);
+      session.pinned = pinned;
+      session.residency = residency;
       session.scanLoop.start();
       return session;
     } catch (error) {
+      pinned?.unpin();
       memory.close();
       throw error;
     }
@@ -114,6 +148,8 @@ export class AgentSession {
       try {
         await this.controller.stop();
       } finally {
+        this.pinned?.unpin();
+        this.pinned = undefined;
         this.memory.close();
         if (this.controller.lastError !== undefined) this.errors.push(`controller: ${message(this.controller.lastError)}`);
       }

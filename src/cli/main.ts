@@ -98,6 +98,7 @@ Every command has --help.`,
     .addOption(checkedOption('--trace-sample <n>', 'keep every n-th reference in --trace', positiveIntArg).default('1', '1'))
     .option('--no-bystander', 'kernel baseline: do not hold the threshold\'s worth of memory locked')
     .option('--reactive', 'agent policies: only answer the kernel\'s requests, no proactive rounds (docs/controller.md)')
+    .option('--no-pin', 'agent policies: leave the agent\'s own arrays swappable (by default they are locked in memory, which needs root or CAP_IPC_LOCK)')
     .addOption(new Option('--bystander-method <method>', 'how the bystander holds memory (default: mlock from a perl child, else a ramfs as root)').choices(['mlock', 'ramfs']))
     .addOption(new Option('--region <kind>', 'memory of the workload (kernel baseline only: sab = SharedArrayBuffer)').choices(['auto', 'addon', 'sab']).default('auto'))
     .option('--allow-host', 'run even without the balloon kernel when the run needs more than MemAvailable (it will swap or meet the OOM killer)')

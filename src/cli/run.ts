@@ -10,6 +10,7 @@ import {
   probeRegistration,
   threadCpuClock,
   type AdaptiveScanIntervalOptions,
+  type AgentSessionOptions,
   type BalloonController,
   type KernelPort,
   type ProfilerOptions,
@@ -69,6 +70,8 @@ export interface RunCliOptions {
   allowHost?: boolean;
   /** Agent policies: answer the kernel's requests only, no proactive rounds. */
   reactive?: boolean;
+  /** false (`--no-pin`): leave the agent's arrays swappable. */
+  pin?: boolean;
 }
 
 export interface RunPlan {
@@ -84,6 +87,8 @@ export interface RunPlan {
   region: RegionKind | 'auto';
   /** The agent's mode (docs/controller.md); null for the kernel baseline. */
   mode: 'proactive' | 'reactive' | null;
+  /** Keep the agent's per-page arrays resident (mlock). */
+  pin: boolean;
 }
 
 export function checkPolicyName(name: string): string {
@@ -115,6 +120,7 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
   const m = o.bystanderMethod;
   if (m !== undefined && m !== 'mlock' && m !== 'ramfs') throw new UsageError(`--bystander-method must be mlock or ramfs, got "${m}"`);
   if (o.reactive === true && policy === BASELINE_POLICY) throw new UsageError('--reactive is a mode of the agent: --policy kernel runs without it');
+  if (o.pin === false && policy === BASELINE_POLICY) throw new UsageError('--no-pin is about the agent\'s memory: --policy kernel runs without an agent');
   if (o.allowHost !== true) {
     const locked = policy === BASELINE_POLICY && o.bystander !== false ? (thresholdBytes ?? DEFAULT_THRESHOLD_BYTES) : 0;
     const balloonKernel = isBalloonKernel(balloonSysfsDir);
@@ -133,6 +139,7 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
     bystanderMethod: m as BystanderMethod | undefined,
     region,
     mode: policy === BASELINE_POLICY ? null : o.reactive === true ? 'reactive' : 'proactive',
+    pin: policy !== BASELINE_POLICY && o.pin !== false,
   };
 }
 
@@ -144,6 +151,8 @@ export interface RunDeps {
   sysfsDir?: string;
   /** The agent's window on the kernel (default: src/kernel's createKernelPort). */
   kernelPort?: KernelPort;
+  /** Keeps the agent's arrays resident (default: src/kernel's pinArrays when kernelPort is not given). */
+  pin?: AgentSessionOptions['pin'];
   /** Profiler paths and I/O (default: /proc/self/pagemap and the page_idle bitmap). */
   profilerOptions?: Partial<ProfilerOptions>;
   /** The profiler's scan interval (default: the agent's adaptive defaults, starting at 1 s). */
@@ -208,10 +217,12 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     cleanups.push(() => region.free());
 
     if (balloon && port !== undefined && region.address !== null) {
+      const pin = plan.pin ? (deps.pin ?? kernel?.pinArrays) : undefined;
       const session = await AgentSession.start({
         kernel: port,
         regions: [{ start: region.address, length: BigInt(region.size) }],
         policy: createPolicy(plan.policy),
+        ...(pin === undefined ? {} : { pin }),
         ...(deps.profilerOptions === undefined ? {} : { profiler: deps.profilerOptions }),
         ...(deps.scanInterval === undefined ? {} : { scanInterval: deps.scanInterval }),
         controller: {
@@ -250,6 +261,8 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       });
       agent = session;
       cleanups.push(() => session.stop());
+      const r = session.residency;
+      if (r !== null) deps.log('error' in r ? `the agent's arrays stay swappable: ${r.error}` : `the agent's arrays are resident (${(r.pinnedBytes / 2 ** 20).toFixed(1)} MiB locked)`);
     }
 
     const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
@@ -341,6 +354,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       answers,
       signalLatency: summarizeSignalLatency(answers),
       scans: agent?.scans ?? null,
+      agentResidency: agent?.residency ?? null,
       agentErrors,
       integrity: run.integrity,
       kernelCounters,

@@ -65,6 +65,12 @@ export interface RunResult {
    */
   signalLatency?: SignalLatencySummary | null;
   scans: number | null;
+  /**
+   * Whether the agent's per-page arrays were kept resident (mlock): the bytes
+   * pinned, or why they could not be (then they were swappable); null for the
+   * kernel baseline and with `--no-pin`. Absent from results recorded before it existed.
+   */
+  agentResidency?: { pinnedBytes: number; error?: string } | null;
   agentErrors: string[];
   integrity: IntegrityResult;
   kernelCounters: Record<string, number> | null;

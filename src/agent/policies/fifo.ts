@@ -7,6 +7,10 @@ export class FifoPolicy implements EvictionPolicy {
   readonly name = 'fifo';
   private readonly selector = new LowestKeySelector();
 
+  reserve(pageCount: number): readonly ArrayBufferView[] {
+    return this.selector.reserve(pageCount);
+  }
+
   selectVictims(state: PolicyState, pagesWanted: number): PageRange[] {
     const stamps = state.loadStamp;
     return indicesToRanges(this.selector.select(state, pagesWanted, (page) => stamps[page]!));

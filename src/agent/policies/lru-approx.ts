@@ -11,6 +11,10 @@ export class LruApproxPolicy implements EvictionPolicy {
   readonly name = 'lru-approx';
   private readonly selector = new LowestKeySelector();
 
+  reserve(pageCount: number): readonly ArrayBufferView[] {
+    return this.selector.reserve(pageCount);
+  }
+
   selectVictims(state: PolicyState, pagesWanted: number): PageRange[] {
     const { lastAccess, age } = state;
     return indicesToRanges(this.selector.select(state, pagesWanted, (page) => lastAccess[page]! * 256 + age[page]!));

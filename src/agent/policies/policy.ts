@@ -36,4 +36,10 @@ export interface PolicyState {
 export interface EvictionPolicy {
   readonly name: string;
   selectVictims(state: PolicyState, pagesWanted: number): PageRange[];
+  /**
+   * Allocates the policy's per-page arrays for `pageCount` pages now rather
+   * than at its first selection, and returns them (AgentSession keeps them
+   * resident). Policies without such arrays leave it out.
+   */
+  reserve?(pageCount: number): readonly ArrayBufferView[];
 }

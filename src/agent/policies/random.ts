@@ -19,6 +19,10 @@ export class RandomPolicy implements EvictionPolicy {
     this.prng = new Prng({ ...DEFAULT_RANDOM_POLICY_OPTIONS, ...options }.seed);
   }
 
+  reserve(pageCount: number): readonly ArrayBufferView[] {
+    return this.selector.reserve(pageCount);
+  }
+
   selectVictims(state: PolicyState, pagesWanted: number): PageRange[] {
     return indicesToRanges(this.selector.select(state, pagesWanted, () => this.prng.next()));
   }

@@ -15,11 +15,17 @@ export class LowestKeySelector {
     return this.keys;
   }
 
-  select(state: PolicyState, n: number, keyOf: (page: number) => number): Uint32Array {
-    if (this.keys.length < state.pageCount) {
-      this.keys = new Float64Array(state.pageCount);
-      this.candidates = new Uint32Array(state.pageCount);
+  /** Allocates the buffers for `pageCount` pages now; returns them. */
+  reserve(pageCount: number): readonly ArrayBufferView[] {
+    if (this.keys.length < pageCount) {
+      this.keys = new Float64Array(pageCount);
+      this.candidates = new Uint32Array(pageCount);
     }
+    return [this.keys, this.candidates];
+  }
+
+  select(state: PolicyState, n: number, keyOf: (page: number) => number): Uint32Array {
+    this.reserve(state.pageCount);
     const { keys, candidates } = this;
     let count = 0;
     for (let page = 0; page < state.pageCount; page++) {

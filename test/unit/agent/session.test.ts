@@ -141,6 +141,52 @@ describe('AgentSession', () => {
     await session.stop();
   });
 
+  it('pins the profiler\'s, the history\'s and the policy\'s per-page arrays before it registers, and unpins them on stop', async () => {
+    const pinned: ArrayBufferView[] = [];
+    let unpinned = 0;
+    const policy = new FifoPolicy();
+    const session = await start({
+      policy,
+      pin: (arrays) => {
+        kernel.events.push('pin');
+        pinned.push(...arrays);
+        return { bytes: 12345, unpin: () => void unpinned++ };
+      },
+    });
+    expect(kernel.events).toEqual(['pin', 'listen', 'register 1']);
+    expect(session.residency).toEqual({ pinnedBytes: 12345 });
+    const { history, profiler } = session.memory;
+    for (const a of [history.state, history.lastAccess, history.loadStamp, ...profiler.arrays()]) expect(pinned).toContain(a);
+    // The policy's buffers exist before its first selection, for all the pages.
+    const reserved = policy.reserve(PAGES);
+    for (const a of reserved) expect(pinned).toContain(a);
+    expect(reserved.every((a) => a.byteLength >= PAGES)).toBe(true);
+    await session.stop();
+    expect(unpinned).toBe(1);
+  });
+
+  it('keeps working with its arrays swappable when pinning fails, and says why', async () => {
+    const session = await start({
+      pin: () => {
+        throw new Error('mlock failed with EPERM: keeping the agent\'s arrays resident needs CAP_IPC_LOCK');
+      },
+    });
+    expect(session.residency).toEqual({ pinnedBytes: 0, error: 'mlock failed with EPERM: keeping the agent\'s arrays resident needs CAP_IPC_LOCK' });
+    await vi.advanceTimersByTimeAsync(100);
+    kernel.listener!({ pagesWanted: 4, freePages: 0 });
+    await session.controller.whenIdle();
+    expect(session.controller.stats.pagesFreed).toBe(4);
+    await session.stop();
+    expect(session.errors).toEqual([]);
+  });
+
+  it('unpins when the registration fails', async () => {
+    kernel.registerError = new Error('balloon_ctl(register) failed with ENOSYS');
+    let unpinned = 0;
+    await expect(start({ pin: () => ({ bytes: 1, unpin: () => void unpinned++ }) })).rejects.toThrow(/ENOSYS/);
+    expect(unpinned).toBe(1);
+  });
+
   it('probeRegistration registers and unregisters at once, and passes the kernel\'s refusal on', async () => {
     await probeRegistration(kernel);
     expect(kernel.events).toEqual(['register 0', 'unregister']);

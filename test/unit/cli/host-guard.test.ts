@@ -73,4 +73,12 @@ describe('the agent mode of balloon run', () => {
     expect(planRun({ ...o, policy: 'kernel' }, meminfo, balloonSysfs).mode).toBeNull();
     expect(refusal({ ...o, policy: 'kernel', reactive: true }, balloonSysfs)).toBe('--reactive is a mode of the agent: --policy kernel runs without it');
   });
+
+  it('pins the agent\'s arrays unless --no-pin; the kernel baseline has no agent to pin', () => {
+    const o = { workload: 'course', size: '64M' };
+    expect(planRun({ ...o, policy: 'balloon' }, meminfo, balloonSysfs).pin).toBe(true);
+    expect(planRun({ ...o, policy: 'balloon', pin: false }, meminfo, balloonSysfs).pin).toBe(false);
+    expect(planRun({ ...o, policy: 'kernel' }, meminfo, balloonSysfs).pin).toBe(false);
+    expect(refusal({ ...o, policy: 'kernel', pin: false }, balloonSysfs)).toBe("--no-pin is about the agent's memory: --policy kernel runs without an agent");
+  });
 });
