@@ -89,6 +89,10 @@ export class BalloonPolicy implements EvictionPolicy {
   private evictions = 0;
   private keys = new Float64Array(0);
   private candidates = new Uint32Array(0);
+  /** Pages used for the first time (from the front) and used again (from the back) in this call: at most one entry per page. */
+  private arrivals = new Uint32Array(0);
+  /** This call's victims. */
+  private victims = new Uint32Array(0);
   /** Target size of probation, in pages (-1 until the first call). */
   private probationTarget = -1;
 
@@ -103,6 +107,11 @@ export class BalloonPolicy implements EvictionPolicy {
   /** Current probation target in pages (-1 before the first call). */
   get probationPages(): number {
     return this.probationTarget;
+  }
+
+  reserve(pageCount: number): readonly ArrayBufferView[] {
+    this.ensureCapacity(pageCount);
+    return [this.status, this.seen, this.testing, this.evicted, this.proven, this.evictedAt, this.keys, this.candidates, this.arrivals, this.victims];
   }
 
   selectVictims(state: PolicyState, pagesWanted: number): PageRange[] {
@@ -131,8 +140,11 @@ export class BalloonPolicy implements EvictionPolicy {
     let losses = 0;
     let promotions = 0;
     let protectedCount = 0;
-    const firstUses: number[] = [];
-    const reuses: number[] = [];
+    // Scratch buffers, not arrays of numbers: a selection allocates nothing per page, so it
+    // triggers no garbage collection over a heap the kernel may have swapped out meanwhile.
+    const { arrivals } = this;
+    let firstUses = 0;
+    let reuses = 0;
     for (let page = 0; page < n; page++) {
       const last = lastAccess[page]!;
       if (pageState[page] !== PRESENT) {
@@ -162,7 +174,8 @@ export class BalloonPolicy implements EvictionPolicy {
           proven[page] = 1;
           promotions++;
         } else {
-          (previous === 0 ? firstUses : reuses).push(page);
+          if (previous === 0) arrivals[firstUses++] = page;
+          else arrivals[n - ++reuses] = page;
           status[page] = PROBATION;
           testing[page] = 1;
           proven[page] = 0;
@@ -179,18 +192,22 @@ export class BalloonPolicy implements EvictionPolicy {
     this.stats.promotions += promotions;
     // The first call starts from what memory holds: pages used once (a scan, a first fill) call for LIRS's
     // small probation, pages already used again for LRU's large one.
-    if (firstCall) this.probationTarget = this.options.startFromReuse ? memory - firstUses.length : minProbation;
+    if (firstCall) this.probationTarget = this.options.startFromReuse ? memory - firstUses : minProbation;
     this.probationTarget = Math.min(memory - minProbation, Math.max(minProbation, this.probationTarget + gains - losses));
     const protectedTarget = memory - this.probationTarget;
 
     // Below its target, the protected set takes pages in order of arrival (first uses always, reuses in LIRS mode):
     // the earliest ones of each list, picked in linear time (a sort of a first fill's 100,000 pages took
     // seconds of an answer's time in a TCG guest).
-    if (protectedCount < protectedTarget && firstUses.length + reuses.length > 0) {
-      const lists = this.probationTarget <= minProbation ? [reuses, firstUses] : [firstUses];
+    if (protectedCount < protectedTarget && firstUses + reuses > 0) {
+      const firstUseList = arrivals.subarray(0, firstUses);
+      const reuseList = arrivals.subarray(n - reuses, n);
+      const lists = this.probationTarget <= minProbation ? [reuseList, firstUseList] : [firstUseList];
       for (const list of lists) {
         if (protectedCount >= protectedTarget) break;
-        for (const page of this.earliestArrivals(state, list, protectedTarget - protectedCount)) {
+        const earliest = this.earliestArrivals(state, list, protectedTarget - protectedCount);
+        for (let i = 0; i < earliest.length; i++) {
+          const page = earliest[i]!;
           status[page] = PROTECTED;
           testing[page] = 0;
           proven[page] = 1;
@@ -207,32 +224,47 @@ export class BalloonPolicy implements EvictionPolicy {
     }
 
     // Victims: probation least recently used first, then the protected set's.
-    const victims = Array.from(this.lowest(state, PROBATION, pagesWanted));
-    if (victims.length < pagesWanted) victims.push(...this.lowest(state, PROTECTED, pagesWanted - victims.length));
-    for (const page of victims) {
+    const { victims } = this;
+    const fromProbation = this.lowest(state, PROBATION, pagesWanted);
+    victims.set(fromProbation);
+    let chosen = fromProbation.length;
+    if (chosen < pagesWanted) {
+      const fromProtected = this.lowest(state, PROTECTED, pagesWanted - chosen);
+      victims.set(fromProtected, chosen);
+      chosen += fromProtected.length;
+    }
+    for (let i = 0; i < chosen; i++) {
+      const page = victims[i]!;
       status[page] = NONE;
       evicted[page] = 1;
       evictedAt[page] = ++this.evictions;
     }
-    return indicesToRanges(Uint32Array.from(victims).sort());
+    return indicesToRanges(victims.subarray(0, chosen).sort());
   }
 
   /**
    * The `count` pages of `list` that arrived first: oldest last access, then
-   * earliest load (load stamps are unique). In no particular order.
+   * earliest load (load stamps are unique). In no particular order; `list` is
+   * reordered in place.
    */
-  private earliestArrivals(state: PolicyState, list: number[], count: number): Iterable<number> {
+  private earliestArrivals(state: PolicyState, list: Uint32Array, count: number): Uint32Array {
     if (count >= list.length) return list;
     const { keys } = this;
     const { lastAccess, loadStamp } = state;
     // Exact in a double: scans stay far below 2^20, loads below 2^33.
-    for (const page of list) keys[page] = lastAccess[page]! * 2 ** 33 + loadStamp[page]!;
-    const items = Uint32Array.from(list);
-    quickselect(items, items.length, count, keys);
-    return items.subarray(0, count);
+    for (let i = 0; i < list.length; i++) {
+      const page = list[i]!;
+      keys[page] = lastAccess[page]! * 2 ** 33 + loadStamp[page]!;
+    }
+    quickselect(list, list.length, count, keys);
+    return list.subarray(0, count);
   }
 
-  /** The `count` present pages of a status with the oldest last access (ties: aging counter, then index). */
+  /**
+   * The `count` present pages of a status with the oldest last access (ties:
+   * aging counter, then index): a view of the candidates buffer, valid until
+   * the next call.
+   */
   private lowest(state: PolicyState, wanted: number, count: number): Uint32Array {
     const { keys, candidates, status } = this;
     const { lastAccess, age } = state;
@@ -245,7 +277,7 @@ export class BalloonPolicy implements EvictionPolicy {
     }
     const k = Math.min(count, found);
     if (k < found) quickselect(candidates, found, k, keys);
-    return candidates.slice(0, k);
+    return candidates.subarray(0, k);
   }
 
   /** Scan of the use before the last one (0 = none seen); `refaulted`: chosen by us and present again. */
@@ -280,6 +312,8 @@ export class BalloonPolicy implements EvictionPolicy {
     this.evictedAt = grown(this.evictedAt, new Float64Array(pageCount));
     this.keys = new Float64Array(pageCount);
     this.candidates = new Uint32Array(pageCount);
+    this.arrivals = new Uint32Array(pageCount);
+    this.victims = new Uint32Array(pageCount);
     this.capacity = pageCount;
   }
 }
