@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import {
   AgentSession,
   createPolicy,
+  encodeReferenceString,
   isPolicyName,
   probeRegistration,
   threadCpuClock,
@@ -174,7 +175,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
   try {
     if (plan.traceFile !== null) {
       const trace = sampleReferences(referenceString(spec), plan.traceSample);
-      await writeFile(plan.traceFile, new Uint8Array(trace.buffer, trace.byteOffset, trace.byteLength));
+      await writeFile(plan.traceFile, encodeReferenceString(trace));
       deps.log(`reference string: ${trace.length} page numbers (uint32, little-endian) written to ${plan.traceFile}`);
     }
 
