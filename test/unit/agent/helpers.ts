@@ -105,7 +105,8 @@ export class PerFileCountingIo implements FileIo {
 /**
  * The page_idle bitmap as the kernel serves it (mm/page_idle.c): it ends at
  * max_pfn rounded down to whole words (a read there returns 0 bytes, a write
- * fails with ENXIO), and frames the kernel cannot track (THP tail pages,
+ * fails with ENXIO), a write sets idle the frames whose bits are 1 and leaves
+ * the others as they are, and frames the kernel cannot track (THP tail pages,
  * pages off the LRU: `neverIdle`) are never set idle and always read 0.
  * Other files pass through.
  */
@@ -139,6 +140,10 @@ export class KernelBitmapIo implements FileIo {
     if (position >= this.endByte) throw Object.assign(new Error('ENXIO: no such device or address, write'), { code: 'ENXIO' });
     const bytes = buffer.slice(offset, offset + Math.min(length, this.endByte - position));
     this.clearNeverIdle(bytes, position);
+    // A 0 bit changes nothing: OR into what the file holds.
+    const current = new Uint8Array(bytes.length);
+    const n = this.inner.read(fd, current, 0, current.length, position);
+    for (let i = 0; i < n; i++) bytes[i]! |= current[i]!;
     return this.inner.write(fd, bytes, 0, bytes.length, position);
   }
 
