@@ -44,7 +44,7 @@ export { RegionLayout } from './region-layout.js';
 export { AdaptiveScanInterval, DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS, type AdaptiveScanIntervalOptions } from './scan-interval.js';
 export { ScanLoop } from './scan-loop.js';
 export { AgentSession, probeRegistration, type AgentResidency, type AgentSessionOptions, type AgentTiming, type PinnedMemory } from './session.js';
-export { StageTimer, timedPolicy, timedSteps, type StageTime } from './stage-timer.js';
+export { StageTimer, timedPolicy, type StageTime } from './stage-timer.js';
 export { parseSchedstatMs, parseStatCpuMs, threadCpuClock, type ThreadCpuClock, type ThreadCpuClockOptions, type ThreadCpuSource } from './thread-cpu.js';
 export {
   DEFAULT_PRESSURE_MODEL_OPTIONS,

@@ -6,7 +6,7 @@ import { ProfiledMemory } from './profiled-memory.js';
 import type { ProfilerOptions } from './profiler.js';
 import type { AdaptiveScanIntervalOptions } from './scan-interval.js';
 import { ScanLoop } from './scan-loop.js';
-import { StageTimer, timedPolicy, timedSteps, type StageTime } from './stage-timer.js';
+import { StageTimer, timedPolicy, type StageTime } from './stage-timer.js';
 import { threadCpuClock, type ThreadCpuClock, type ThreadCpuSource } from './thread-cpu.js';
 
 export interface AgentSessionOptions {
@@ -82,8 +82,7 @@ export class AgentSession {
     private readonly selectionTimer: StageTimer,
   ) {
     this.scanLoop = new ScanLoop(
-      // By steps: a signal waits for one step of a scan (Profiler's chunkPages), not a whole scan.
-      () => timedSteps(memory.scanSteps(), scanTimer),
+      () => scanTimer.time(() => memory.scan()),
       scanInterval,
       (error) => this.errors.push(`profiler: ${message(error)}`),
     );

@@ -22,22 +22,17 @@ export class StageTimer {
     private readonly cpuClock: (() => number) | null,
   ) {}
 
-  /** Runs fn (synchronous) and adds its time, even when it throws; `runs`: how many runs of the work it counts for (0 for a step of one). */
-  time<T>(fn: () => T, runs = 1): T {
+  /** Runs fn (synchronous) and adds its time, even when it throws. */
+  time<T>(fn: () => T): T {
     const w0 = this.wallClock();
     const c0 = this.cpuClock?.() ?? 0;
     try {
       return fn();
     } finally {
-      this.count += runs;
+      this.count++;
       this.wallMs += this.wallClock() - w0;
       if (this.cpuClock !== null) this.cpuMs += this.cpuClock() - c0;
     }
-  }
-
-  /** Counts runs of the work without timing anything (the end of a work timed by steps). */
-  addRuns(runs: number): void {
-    this.count += runs;
   }
 
   get total(): StageTime {
@@ -48,25 +43,4 @@ export class StageTimer {
 /** The policy, with every selectVictims() timed. */
 export function timedPolicy(policy: EvictionPolicy, timer: StageTimer): EvictionPolicy {
   return { name: policy.name, selectVictims: (state, pagesWanted) => timer.time(() => policy.selectVictims(state, pagesWanted)) };
-}
-
-/**
- * The steps of a work done by steps (a scan), each timed: the work counts as
- * one run, when its last step returns or a step throws.
- */
-export function* timedSteps<R>(steps: Iterator<void, R, void>, timer: StageTimer): Generator<void, R, void> {
-  for (;;) {
-    let step: IteratorResult<void, R>;
-    try {
-      step = timer.time(() => steps.next(), 0);
-    } catch (error) {
-      timer.addRuns(1);
-      throw error;
-    }
-    if (step.done) {
-      timer.addRuns(1);
-      return step.value;
-    }
-    yield;
-  }
 }

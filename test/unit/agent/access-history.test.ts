@@ -96,41 +96,6 @@ describe('ScanLoop', () => {
     vi.useRealTimers();
   });
 
-  it('runs a scan given by steps one step per turn of the event loop, and abandons it on stop', async () => {
-    const log: string[] = [];
-    const stats = { scan: 0, present: 100, swapped: 0, accessed: 0, newlyAccessed: 0 };
-    let duringStep1: () => void = () => {};
-    function* pass(): Generator<void, typeof stats, void> {
-      log.push('step 1');
-      duringStep1();
-      yield;
-      log.push('step 2');
-      yield;
-      log.push('step 3');
-      return stats;
-    }
-    const done = new Promise<void>((resolve) => {
-      // A signal arriving during step 1: its listener runs before step 2.
-      duringStep1 = () => setImmediate(() => log.push('listener'));
-      const loop = new ScanLoop(pass, { minMs: 1, maxMs: 1000, initialMs: 1 }, undefined, () => {
-        loop.stop();
-        resolve();
-      });
-      loop.start();
-    });
-    await done;
-    expect(log).toEqual(['step 1', 'listener', 'step 2', 'step 3']);
-
-    // Stopped between two steps: the rest of the scan never runs, and no other scan starts.
-    log.length = 0;
-    const stopping = new ScanLoop(pass, { minMs: 1, maxMs: 1, initialMs: 1 });
-    duringStep1 = () => stopping.stop();
-    stopping.start();
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(log).toEqual(['step 1']);
-    expect(stopping.scans).toBe(0);
-  });
-
   it('scans on the adaptive interval and stops on error', async () => {
     vi.useFakeTimers();
     let changed = 0;
