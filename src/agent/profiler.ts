@@ -20,12 +20,6 @@ export interface ProfilerOptions {
    * cold without evidence.
    */
   assumeAccessedOnFirstScan: boolean;
-  /**
-   * Pages per step of scanSteps(): a scan run by steps lets the event loop
-   * take a signal between two of them. A multiple of THP_PAGES (steps end on
-   * virtual addresses that are multiples of it, so no huge page straddles two).
-   */
-  chunkPages: number;
 }
 
 export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = {
@@ -35,8 +29,6 @@ export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = {
   io: nodeFileIo,
   maxPagemapEntriesPerRead: DEFAULT_PAGEMAP_READER_OPTIONS.maxEntriesPerRead,
   assumeAccessedOnFirstScan: true,
-  // 64 MiB of base pages: about 0.2 s of a TCG guest's time, a few ms natively.
-  chunkPages: 16_384,
 };
 
 /** Result of one scan. The arrays are owned by the profiler and overwritten by the next scan. */
@@ -64,23 +56,11 @@ export const KPageFlag = { CompoundHead: 15, CompoundTail: 16, Thp: 22 } as cons
 /** Base pages per PMD-mapped transparent huge page (x86-64). */
 export const THP_PAGES = 512;
 
-/** Counts of one scan, summed over its steps. */
-interface ScanTotals {
-  bitmapRuns: number;
-  present: number;
-  swapped: number;
-  pfnChanged: number;
-  thpPages: number;
-}
-
 /**
  * Learns which pages of the managed regions were touched since the previous
  * scan, using pagemap (residency, PFN) and the page_idle bitmap.
  *
- * A scan goes by steps of at most `chunkPages` pages (scanSteps()), each
- * complete in itself; scan() runs them all at once.
- *
- * Per step: one pagemap pread (or one per large chunk); PFNs of present
+ * Per scan: one pagemap pread per region (or per large chunk); PFNs of present
  * pages are sorted and deduplicated (a THP contributes 512 consecutive PFNs,
  * i.e. 8 consecutive bitmap words); the bitmap is read and then re-marked with
  * one pread/pwrite loop per contiguous run of words. A page counts as accessed
@@ -111,14 +91,9 @@ export class Profiler {
   private kpageflagsFd: number | undefined;
   private readonly kpageflagsEntry = new Uint8Array(8);
   private scans = 0;
-  private bitmapRuns = 0;
 
   constructor(regions: readonly ByteRange[], options: Partial<ProfilerOptions> = {}) {
     this.options = { ...DEFAULT_PROFILER_OPTIONS, ...options };
-    const { chunkPages } = this.options;
-    if (!(Number.isSafeInteger(chunkPages) && chunkPages > 0 && chunkPages % THP_PAGES === 0)) {
-      throw new AgentError(`chunkPages must be a positive multiple of ${THP_PAGES}`, { chunkPages });
-    }
     this.layout = new RegionLayout(regions);
     const n = this.layout.pageCount;
     this.pagemap = new PagemapReader({
@@ -151,68 +126,25 @@ export class Profiler {
     return [r.accessed, r.state, r.pfn, r.flags, this.markedPfn, this.sortedPfns, this.thpHead, this.checkedHeadPfn, this.checkedIsThp];
   }
 
-  /** Number of word runs the last scan used, summed over its steps (bitmap calls per pass, before short-count loops). */
+  /** Number of word runs the last scan used (bitmap calls per pass, before short-count loops). */
   get lastBitmapRuns(): number {
-    return this.bitmapRuns;
+    return this.bitmap.runCount;
   }
 
-  /** One whole scan, all steps at once. */
   scan(): ScanResult {
-    const steps = this.scanSteps();
-    for (;;) {
-      const step = steps.next();
-      if (step.done) return step.value;
-    }
-  }
-
-  /**
-   * One scan by steps: each next() reads, classifies and re-marks the pages
-   * of one chunk, and the last returns the result. A generator abandoned
-   * half-way leaves the chunks it did re-marked (the accesses it read there
-   * are lost to the next scan, which starts over): ScanLoop abandons one only
-   * when it stops.
-   */
-  *scanSteps(): Generator<void, ScanResult, void> {
     const { layout, result } = this;
-    const { chunkPages } = this.options;
-    const firstScan = this.scans === 0;
-    const totals: ScanTotals = { bitmapRuns: 0, present: 0, swapped: 0, pfnChanged: 0, thpPages: 0 };
-    let first = true;
-    for (let r = 0; r < layout.regions.length; r++) {
-      const regionFirstVirtualPage = Number(layout.regions[r]!.start >> PAGE_SHIFT);
-      const count = layout.pageCounts[r]!;
-      for (let offset = 0; offset < count; ) {
-        // Up to the next virtual multiple of chunkPages: no huge page straddles two steps.
-        const end = Math.min(count, (Math.floor((regionFirstVirtualPage + offset) / chunkPages) + 1) * chunkPages - regionFirstVirtualPage);
-        if (!first) yield;
-        first = false;
-        this.scanChunk(regionFirstVirtualPage + offset, layout.firstPage[r]! + offset, end - offset, firstScan, totals);
-        offset = end;
-      }
-    }
-    this.scans++;
-    this.bitmapRuns = totals.bitmapRuns;
-    result.scan = this.scans;
-    result.present = totals.present;
-    result.swapped = totals.swapped;
-    result.pfnChanged = totals.pfnChanged;
-    result.thpPages = totals.thpPages;
-    return result;
-  }
-
-  /** Scans `count` pages from virtual page `firstVirtualPage`, page index `base` (within one region). */
-  private scanChunk(firstVirtualPage: number, base: number, count: number, firstScan: boolean, totals: ScanTotals): void {
-    const { result } = this;
     const { flags, pfn, state, accessed } = result;
-    const end = base + count;
-    this.pagemap.read(firstVirtualPage, count, flags, pfn, base);
+    for (let r = 0; r < layout.regions.length; r++) {
+      const firstVirtualPage = Number(layout.regions[r]!.start >> PAGE_SHIFT);
+      this.pagemap.read(firstVirtualPage, layout.pageCounts[r]!, flags, pfn, layout.firstPage[r]!);
+    }
 
-    const thpPages = this.findHugePages(firstVirtualPage, base, count);
+    const thpPages = this.findHugePages();
     let present = 0;
     let planned = 0;
     let swapped = 0;
     let nonZeroPfn = false;
-    for (let i = base; i < end; i++) {
+    for (let i = 0; i < layout.pageCount; i++) {
       const f = flags[i]!;
       if (f & PageFlag.Present) {
         state[i] = PageState.Present;
@@ -240,11 +172,11 @@ export class Profiler {
       if (unique === 0 || sorted[unique - 1] !== value) sorted[unique++] = value;
     }
     this.bitmap.plan(sorted, unique);
-    totals.bitmapRuns += this.bitmap.runCount;
 
+    const firstScan = this.scans === 0;
     if (!firstScan && unique > 0) this.bitmap.read();
     let pfnChanged = 0;
-    for (let i = base; i < end; i++) {
+    for (let i = 0; i < layout.pageCount; i++) {
       if (state[i] !== PageState.Present) {
         accessed[i] = 0;
         continue;
@@ -262,29 +194,37 @@ export class Profiler {
       }
     }
     if (unique > 0) this.bitmap.markIdle();
-    this.markedPfn.set(pfn.subarray(base, end), base);
+    this.markedPfn.set(pfn);
 
-    totals.present += present;
-    totals.swapped += swapped;
-    totals.pfnChanged += pfnChanged;
-    totals.thpPages += thpPages;
+    this.scans++;
+    result.scan = this.scans;
+    result.present = present;
+    result.swapped = swapped;
+    result.pfnChanged = pfnChanged;
+    result.thpPages = thpPages;
+    return result;
   }
 
-  /** Fills thpHead for pages [base, base + count) from this scan's pagemap data; returns the pages THPs map there. */
-  private findHugePages(firstVirtualPage: number, base: number, count: number): number {
-    const { result, thpHead } = this;
+  /** Fills thpHead from this scan's pagemap data; returns the pages THPs map. */
+  private findHugePages(): number {
+    const { layout, result, thpHead } = this;
     const { flags, pfn } = result;
-    thpHead.fill(-1, base, base + count);
+    thpHead.fill(-1);
     let pages = 0;
-    for (let k = (THP_PAGES - (firstVirtualPage % THP_PAGES)) % THP_PAGES; k + THP_PAGES <= count; k += THP_PAGES) {
-      const head = base + k;
-      const frame = pfn[head]!;
-      if (!(flags[head]! & PageFlag.Present) || frame % THP_PAGES !== 0) continue;
-      let contiguous = true;
-      for (let j = 1; j < THP_PAGES && contiguous; j++) contiguous = (flags[head + j]! & PageFlag.Present) !== 0 && pfn[head + j] === frame + j;
-      if (!contiguous || !this.isThpHead(head, frame)) continue;
-      for (let j = 1; j < THP_PAGES; j++) thpHead[head + j] = head;
-      pages += THP_PAGES;
+    for (let r = 0; r < layout.regions.length; r++) {
+      const firstVirtualPage = Number(layout.regions[r]!.start >> PAGE_SHIFT);
+      const base = layout.firstPage[r]!;
+      const count = layout.pageCounts[r]!;
+      for (let k = (THP_PAGES - (firstVirtualPage % THP_PAGES)) % THP_PAGES; k + THP_PAGES <= count; k += THP_PAGES) {
+        const head = base + k;
+        const frame = pfn[head]!;
+        if (!(flags[head]! & PageFlag.Present) || frame % THP_PAGES !== 0) continue;
+        let contiguous = true;
+        for (let j = 1; j < THP_PAGES && contiguous; j++) contiguous = (flags[head + j]! & PageFlag.Present) !== 0 && pfn[head + j] === frame + j;
+        if (!contiguous || !this.isThpHead(head, frame)) continue;
+        for (let j = 1; j < THP_PAGES; j++) thpHead[head + j] = head;
+        pages += THP_PAGES;
+      }
     }
     return pages;
   }

@@ -190,8 +190,7 @@ describe('Profiler on synthetic pagemap and page_idle files', () => {
     writePagemap(pagemapPath, REGION, Array.from({ length: pages }, (_, i) => present(64 + i)));
     writeBitmap(idleBitmapPath, 70_000);
     const io = new PerFileCountingIo({ bitmap: 4096 });
-    // One step for the whole region, so that the transfers counted are the short-count loop's alone.
-    const profiler = new Profiler([{ start: REGION, length: BigInt(pages) * 4096n }], { pagemapPath, idleBitmapPath, io, chunkPages: 65_536 });
+    const profiler = new Profiler([{ start: REGION, length: BigInt(pages) * 4096n }], { pagemapPath, idleBitmapPath, io });
     profiler.scan();
     expect(io.writesOf('bitmap')).toBe(2);
     expect(isIdleInFile(idleBitmapPath, 64 + pages - 1)).toBe(true); // written by the second transfer
@@ -203,54 +202,6 @@ describe('Profiler on synthetic pagemap and page_idle files', () => {
     expect(Math.max(...io.transferSizes.slice(1))).toBeLessThanOrEqual(4096);
     expect(result.accessed[63_000]).toBe(1);
     expect(result.accessed.reduce((a, b) => a + b, 0)).toBe(1);
-  });
-
-  it('a scan by steps: one step per chunk of virtual pages, the same result as a scan at once, no huge page split', () => {
-    // 1,536 pages starting 256 pages into a 512-page boundary: steps end at virtual multiples of 512,
-    // so the chunks are 256 + 512 + 512 + 256 pages. A THP of 512 frames sits at the aligned virtual page 512.
-    const start = REGION + 256n * 4096n;
-    const thpBase = 0x4000;
-    const pfnOf = (i: number): number => (i >= 256 && i < 768 ? thpBase + (i - 256) : 20_000 + ((i * 11) % 1536));
-    const kpageflagsPath = path.join(dir, 'kpageflags');
-    writeKpageflags(kpageflagsPath, new Map([[thpBase, [KPF.CompoundHead, KPF.Thp]]]));
-    writePagemap(pagemapPath, start, Array.from({ length: 1536 }, (_, i) => present(pfnOf(i))));
-    const other = makeTempDir();
-    const otherBitmap = path.join(other, 'bitmap');
-    writeBitmap(otherBitmap, 1 << 16);
-    const region = [{ start, length: 1536n * 4096n }];
-    // The kernel's write semantics matter here: the chunks' frames share bitmap words, and a 0 bit written must leave a frame alone.
-    const io = new KernelBitmapIo({});
-    const stepped = new Profiler(region, { pagemapPath, idleBitmapPath, kpageflagsPath, chunkPages: 512, io });
-    const whole = new Profiler(region, { pagemapPath, idleBitmapPath: otherBitmap, kpageflagsPath, chunkPages: 4096, io });
-    const byStepsCounting = (): { steps: number; result: ReturnType<Profiler['scan']> } => {
-      const it = stepped.scanSteps();
-      for (let steps = 1; ; steps++) {
-        const r = it.next();
-        if (r.done) return { steps, result: r.value };
-      }
-    };
-    const accessedCounts: number[] = [];
-    for (const touched of [[], [pfnOf(3), thpBase, pfnOf(1200)]]) {
-      for (const pfn of touched) {
-        touchPfn(idleBitmapPath, pfn);
-        touchPfn(otherBitmap, pfn);
-      }
-      const { steps, result } = byStepsCounting();
-      expect(steps).toBe(4);
-      const reference = whole.scan();
-      expect(result.thpPages).toBe(512);
-      expect(result.scan).toBe(reference.scan);
-      expect([...result.accessed]).toEqual([...reference.accessed]);
-      expect([...result.state]).toEqual([...reference.state]);
-      expect(result.present).toBe(1536);
-      accessedCounts.push(result.accessed.reduce((a, b) => a + b, 0));
-    }
-    // The first scan reports every present page; the second the huge page whose head was touched (512 pages) and two more.
-    expect(accessedCounts).toEqual([1536, 514]);
-    expect(stepped.scan().accessed.reduce((a, b) => a + b, 0)).toBe(0);
-    expect(() => new Profiler(region, { pagemapPath, idleBitmapPath, chunkPages: 1000 })).toThrow(/multiple of 512/);
-    stepped.close();
-    whole.close();
   });
 
   it('a missing page_idle bitmap is an error that names CONFIG_IDLE_PAGE_TRACKING', () => {
@@ -354,38 +305,6 @@ describe('ProfiledMemory (profiler + history as the controller sees them)', () =
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('ProfiledMemory, a scan by steps', () => {
-  it('keeps a page released while the scan runs released in that scan, even when its call returned before the scan ended', () => {
-    const dir = makeTempDir();
-    const pagemapPath = path.join(dir, 'pagemap');
-    const idleBitmapPath = path.join(dir, 'bitmap');
-    writeBitmap(idleBitmapPath, 1 << 16);
-    writePagemap(pagemapPath, REGION, Array.from({ length: 1024 }, (_, i) => ({ present: true, pfn: BigInt(5000 + i) })));
-    const memory = new ProfiledMemory([{ start: REGION, length: 1024n * 4096n }], { pagemapPath, idleBitmapPath, chunkPages: 512 });
-    const state = memory.policyState().state;
-    memory.scan();
-    const steps = memory.scanSteps();
-    expect(steps.next().done).toBe(false); // pages 0-511 read: present
-    // Between two steps an answer releases page 3, and its call returns: the kernel skipped it (busy), still present.
-    memory.markReleased([{ first: 3, count: 1 }]);
-    memory.releaseEnded([{ first: 3, count: 1 }]);
-    const last = steps.next();
-    expect(last.done).toBe(true);
-    expect(state[3], 'not offered again on the strength of a read made before the call').toBe(PageState.Swapped);
-    // The next scan reads it again, after the call: present.
-    memory.scan();
-    expect(state[3]).toBe(PageState.Present);
-    // The history changed only at the end of the scan: between steps a policy sees the previous scan's.
-    const scans = memory.policyState().scanCount;
-    const more = memory.scanSteps();
-    more.next();
-    expect(memory.policyState().scanCount).toBe(scans);
-    more.next();
-    expect(memory.policyState().scanCount).toBe(scans + 1);
-    memory.close();
   });
 });
 
