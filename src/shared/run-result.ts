@@ -2,7 +2,7 @@
  * What one `balloon run` reports (its JSON), and the policy names and
  * defaults that runs, experiments and reports share.
  */
-import { POLICY_NAMES, type AnswerRecord, type ControllerStats } from '../agent/index.js';
+import { POLICY_NAMES, type AgentResidency, type AnswerRecord, type ControllerStats } from '../agent/index.js';
 import type { FreeMemorySample, RunCpuBreakdown, SignalLatencySummary, SwapDevice } from '../metrics/index.js';
 import type { IntegrityResult, RegionKind } from '../workloads/index.js';
 
@@ -70,7 +70,7 @@ export interface RunResult {
    * pinned, or why they could not be (then they were swappable); null for the
    * kernel baseline and with `--no-pin`. Absent from results recorded before it existed.
    */
-  agentResidency?: { pinnedBytes: number; error?: string } | null;
+  agentResidency?: AgentResidency;
   agentErrors: string[];
   integrity: IntegrityResult;
   kernelCounters: Record<string, number> | null;
