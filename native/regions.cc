@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <map>
@@ -143,6 +145,29 @@ Napi::Value LockBuffer(const Napi::CallbackInfo& info, bool lock) {
 Napi::Value LockArrayBuffer(const Napi::CallbackInfo& info) { return LockBuffer(info, true); }
 Napi::Value UnlockArrayBuffer(const Napi::CallbackInfo& info) { return LockBuffer(info, false); }
 
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 0x01
+#endif
+
+// mlock2(address, length, MLOCK_ONFAULT) / munlock of a page-aligned range of this
+// process's mappings (the agent keeps the code it runs resident: the pages already in
+// memory now, the others from their first use). Returns the bytes covered.
+Napi::Value LockRange(const Napi::CallbackInfo& info, bool lock) {
+  Napi::Env env = info.Env();
+  uint64_t addr = ArgBigUint64(info, 0, "address");
+  uint64_t len = ArgSize(info, 1, "length");
+  uint64_t page = PageSize();
+  if (addr % page != 0 || len % page != 0 || len == 0)
+    ThrowRange(env, "address and length must be positive multiples of " + std::to_string(page) + " bytes");
+  void* p = reinterpret_cast<void*>(addr);
+  long rc = lock ? syscall(SYS_mlock2, p, len, MLOCK_ONFAULT) : munlock(p, len);
+  if (rc != 0) throw ErrnoError(env, errno, lock ? "mlock2" : "munlock");
+  return Napi::Number::New(env, static_cast<double>(len));
+}
+
+Napi::Value LockRangeOnFault(const Napi::CallbackInfo& info) { return LockRange(info, true); }
+Napi::Value UnlockRange(const Napi::CallbackInfo& info) { return LockRange(info, false); }
+
 Napi::Value Attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t addr = ArgBigUint64(info, 0, "address");
@@ -257,6 +282,8 @@ void InitRegions(Napi::Env env, Napi::Object exports) {
   exports.Set("regionList", Napi::Function::New(env, List, "regionList"));
   exports.Set("lockArrayBuffer", Napi::Function::New(env, LockArrayBuffer, "lockArrayBuffer"));
   exports.Set("unlockArrayBuffer", Napi::Function::New(env, UnlockArrayBuffer, "unlockArrayBuffer"));
+  exports.Set("lockRangeOnFault", Napi::Function::New(env, LockRangeOnFault, "lockRangeOnFault"));
+  exports.Set("unlockRange", Napi::Function::New(env, UnlockRange, "unlockRange"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
   exports.Set("hugePageSize", Napi::Number::New(env, static_cast<double>(kHugePageSize)));
 }

@@ -3,7 +3,8 @@
  * through every agent policy at three scan intervals, the per-reference
  * anchors (LRU, ARC, LIRS) and MIN; swap-ins as ratios to MIN and the
  * verdict against the policy targets (docs/policies.md). Then the profiler's
- * pagemap decode and scan cost per GiB. Writes results/bench-agent.json and
+ * pagemap decode and scan cost per GiB, and the balloon policy's selection
+ * cost after a scan and between scans. Writes results/bench-agent.json and
  * prints the Markdown tables of docs/policies.md.
  *
  *   npx tsx scripts/bench-agent.ts [--memory 1024] [--references 300000] [--exact-memory 128] [--exact-references 24000]
@@ -18,7 +19,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { AccessHistory } from '../src/agent/access-history.js';
 import { CountingFileIo } from '../src/agent/file-io.js';
+import { PageState } from '../src/agent/page-state.js';
 import { decodePagemapEntries, encodePagemapEntry } from '../src/agent/pagemap.js';
 import { BalloonPolicy, POLICY_NAMES, REFERENCE_POLICY_NAMES, createPolicy, type BalloonPolicyOptions } from '../src/agent/policies/index.js';
 import { Profiler } from '../src/agent/profiler.js';
@@ -219,6 +222,42 @@ profiler.close();
 fs.rmSync(dir, { recursive: true, force: true });
 console.log(`\nprofiler: pagemap decode ${decodeMsPerGiB.toFixed(1)} ms/GiB; full scan (files in tmp, 90% present) ${scanMsPerGiB.toFixed(1)} ms/GiB, ${scanCalls.reads} reads + ${scanCalls.writes} writes per scan`);
 
+// Selection cost of the balloon policy, 1 GiB of pages, 70% present: the first selection after a scan
+// (the refresh: one pass over the history and a sort of probation) against the ones after it, which take
+// from the order the refresh left (what answers between two scans cost).
+const selection = (() => {
+  const history = new AccessHistory(GIB_PAGES);
+  const accessed = new Uint8Array(GIB_PAGES);
+  const state = new Uint8Array(GIB_PAGES);
+  for (let scan = 0; scan < 24; scan++) {
+    for (let i = 0; i < GIB_PAGES; i++) {
+      state[i] = i < GIB_PAGES * 0.7 ? PageState.Present : PageState.Swapped;
+      accessed[i] = i < GIB_PAGES / 2 ? Number(scan % 3 === 0) : Number((i + scan * 997) % 40 === 0);
+    }
+    history.update(accessed, state);
+  }
+  const policy = new BalloonPolicy();
+  policy.reserve(GIB_PAGES);
+  const batch = 8192;
+  const refreshMs: number[] = [];
+  const takeMs: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    history.markLoaded(GIB_PAGES - 1 - round); // a change of the history: the next selection refreshes
+    let t0 = performance.now();
+    for (const r of policy.selectVictims(history, batch)) for (let p = r.first; p < r.first + r.count; p++) history.markSwapped(p);
+    refreshMs.push(performance.now() - t0);
+    t0 = performance.now();
+    for (let k = 0; k < 4; k++) for (const r of policy.selectVictims(history, batch)) for (let p = r.first; p < r.first + r.count; p++) history.markSwapped(p);
+    takeMs.push((performance.now() - t0) / 4);
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return { pages: GIB_PAGES, batch, refreshMs: median(refreshMs), takeMs: median(takeMs), refreshRuns: refreshMs, takeRuns: takeMs };
+})();
+console.log(
+  `balloon policy, 1 GiB of pages: a selection of ${selection.batch} pages after a scan ${selection.refreshMs.toFixed(1)} ms (refresh), ` +
+    `the next ones ${selection.takeMs.toFixed(2)} ms (${(selection.refreshMs / selection.takeMs).toFixed(0)}x less; median of 5)`,
+);
+
 const elapsedMs = performance.now() - started;
 console.log(`total ${(elapsedMs / 1000).toFixed(1)} s`);
 
@@ -230,6 +269,7 @@ const json = {
   settings: results,
   ablation,
   profiler: { decodeMsPerGiB, scanMsPerGiB, scanCalls },
+  selection,
   elapsedMs,
 };
 fs.mkdirSync(path.dirname(values.out), { recursive: true });

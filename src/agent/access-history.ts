@@ -46,6 +46,8 @@ export class AccessHistory {
   readonly reuseJitter: Uint16Array;
   /** Number of completed scans. */
   scanCount = 0;
+  /** Changes with every update() and markLoaded(), not with markSwapped() (see PolicyState.version). */
+  version = 0;
   private loadCounter = 0;
 
   constructor(pageCount: number) {
@@ -80,6 +82,7 @@ export class AccessHistory {
       });
     }
     const scan = ++this.scanCount;
+    this.version++;
     let present = 0;
     let swapped = 0;
     let accessedCount = 0;
@@ -115,6 +118,7 @@ export class AccessHistory {
    */
   markLoaded(page: number): void {
     this.state[page] = PageState.Present;
+    this.version++;
     this.loadStamp[page] = ++this.loadCounter;
     this.noteReuse(page, this.scanCount + 1);
     this.lastAccess[page] = this.scanCount + 1;

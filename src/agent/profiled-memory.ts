@@ -1,34 +1,63 @@
 import { AccessHistory, type HistoryUpdateStats } from './access-history.js';
+import { AgentError } from './errors.js';
 import type { ProfilerPort } from './kernel-port.js';
 import { PageState, type ByteRange, type PageRange } from './page-state.js';
 import type { PolicyState } from './policies/policy.js';
 import { Profiler, type ProfilerOptions } from './profiler.js';
 import type { RegionLayout } from './region-layout.js';
 
+/** What the history needs from one scan: per page, accessed since the last scan (1) and its PageState. */
+export interface ScanSnapshot {
+  accessed: Uint8Array;
+  state: Uint8Array;
+}
+
 /**
- * Glue between the Profiler (what was touched) and the AccessHistory (what
+ * Where scans come from: the Profiler on this thread (synchronous), or
+ * ScanWorker (scan-worker.ts), which runs it on a worker thread.
+ */
+export interface ScanSource {
+  readonly layout: RegionLayout;
+  /** The per-page arrays on this thread (to keep resident). */
+  arrays(): ArrayBufferView[];
+  scan(): ScanSnapshot | Promise<ScanSnapshot>;
+  close(): void | Promise<void>;
+}
+
+/**
+ * Glue between the profiler (what was touched) and the AccessHistory (what
  * policies read): the real ProfilerPort used by the controller.
  *
- * Pages in a swap-out call stay released in the history until the call
- * returns: a scan that runs meanwhile still finds them present in pagemap
- * (the kernel has not reached them yet), and must not offer them to the
- * policy again.
+ * A page released by a swap-out call stays released in the history while
+ * the call runs, and also when the scan being folded had read it before
+ * the release: a scan that runs meanwhile still finds it present in
+ * pagemap (the kernel had not reached it yet), and must not offer it to
+ * the policy again. A scan read before a release is the rule when scans run
+ * on a worker thread, concurrently with answers.
  */
 export class ProfiledMemory implements ProfilerPort {
-  readonly profiler: Profiler;
   readonly history: AccessHistory;
   /** Swap-out calls covering each page that have not returned yet. */
   private readonly inFlight: Uint16Array;
   private inFlightPages = 0;
+  /** Per page, the number of the last markReleased() call that covered it (0: never). */
+  private readonly releasedAt: Uint32Array;
+  private releases = 0;
 
-  constructor(regions: readonly ByteRange[], options: Partial<ProfilerOptions> = {}) {
-    this.profiler = new Profiler(regions, options);
-    this.history = new AccessHistory(this.profiler.layout.pageCount);
-    this.inFlight = new Uint16Array(this.profiler.layout.pageCount);
+  constructor(readonly source: ScanSource) {
+    const n = source.layout.pageCount;
+    this.history = new AccessHistory(n);
+    this.inFlight = new Uint16Array(n);
+    this.releasedAt = new Uint32Array(n);
+  }
+
+  /** Over a Profiler on this thread. */
+  static inThread(regions: readonly ByteRange[], options: Partial<ProfilerOptions> = {}): ProfiledMemory {
+    return new ProfiledMemory(new Profiler(regions, options));
   }
 
   get layout(): RegionLayout {
-    return this.profiler.layout;
+    return this.source.layout;
   }
 
   /** Pages in swap-out calls that have not returned. */
@@ -36,21 +65,40 @@ export class ProfiledMemory implements ProfilerPort {
     return this.inFlightPages;
   }
 
-  /** The profiler's, the history's and the in-flight counts' per-page arrays (to keep resident). */
+  /** The source's, the history's and the release bookkeeping's per-page arrays on this thread (to keep resident). */
   arrays(): ArrayBufferView[] {
-    return [...this.profiler.arrays(), ...this.history.arrays(), this.inFlight];
+    return [...this.source.arrays(), ...this.history.arrays(), this.inFlight, this.releasedAt];
   }
 
-  /** One profiler scan folded into the history. */
+  /**
+   * One scan folded into the history; synchronous, so only for a source on
+   * this thread. With a worker's source: `since = releaseCount`, await its
+   * scan(), then fold(snapshot, since).
+   */
   scan(): HistoryUpdateStats {
-    const result = this.profiler.scan();
-    if (this.inFlightPages > 0) {
-      const { state } = result;
-      for (let page = 0; page < state.length; page++) {
-        if (this.inFlight[page]! > 0 && state[page] === PageState.Present) state[page] = PageState.Swapped;
+    const since = this.releases;
+    const snapshot = this.source.scan();
+    if (snapshot instanceof Promise) throw new AgentError('this profiler scans on another thread: use scanAsync()');
+    return this.fold(snapshot, since);
+  }
+
+  /** markReleased() calls so far: what a scan read now is newer than (fold's `since`). */
+  get releaseCount(): number {
+    return this.releases;
+  }
+
+  /**
+   * Folds a scan read after release number `since` (releaseCount when the
+   * scan started): pages released later, or still in flight, stay released.
+   */
+  fold(snapshot: ScanSnapshot, since: number): HistoryUpdateStats {
+    const { state } = snapshot;
+    if (this.inFlightPages > 0 || this.releases > since) {
+      for (let page = 0; page < this.layout.pageCount; page++) {
+        if (state[page] === PageState.Present && (this.inFlight[page]! > 0 || this.releasedAt[page]! > since)) state[page] = PageState.Swapped;
       }
     }
-    return this.history.update(result.accessed, result.state);
+    return this.history.update(snapshot.accessed, state);
   }
 
   policyState(): PolicyState {
@@ -58,9 +106,11 @@ export class ProfiledMemory implements ProfilerPort {
   }
 
   markReleased(ranges: readonly PageRange[]): void {
+    const release = ++this.releases;
     for (const range of ranges) {
       for (let page = range.first; page < range.first + range.count; page++) {
         this.history.markSwapped(page);
+        this.releasedAt[page] = release;
         if (this.inFlight[page]! === 0) this.inFlightPages++;
         this.inFlight[page]!++;
       }
@@ -76,7 +126,7 @@ export class ProfiledMemory implements ProfilerPort {
     }
   }
 
-  close(): void {
-    this.profiler.close();
+  close(): void | Promise<void> {
+    return this.source.close();
   }
 }

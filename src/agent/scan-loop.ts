@@ -3,17 +3,19 @@ import { AdaptiveScanInterval, type AdaptiveScanIntervalOptions } from './scan-i
 
 /**
  * Runs a scan function on a timer whose period adapts to how much the
- * access pattern changes (AdaptiveScanInterval). Errors stop the loop and
- * are reported to onError.
+ * access pattern changes (AdaptiveScanInterval). The scan may be
+ * asynchronous (a worker's): the next one is timed from its end. Errors
+ * stop the loop and are reported to onError.
  */
 export class ScanLoop {
   private readonly interval: AdaptiveScanInterval;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
+  private inProgress: Promise<void> | undefined;
   scans = 0;
 
   constructor(
-    private readonly scan: () => HistoryUpdateStats,
+    private readonly scan: () => HistoryUpdateStats | Promise<HistoryUpdateStats>,
     intervalOptions: Partial<AdaptiveScanIntervalOptions> = {},
     private readonly onError: (error: unknown) => void = () => {},
     private readonly onScan: (stats: HistoryUpdateStats, nextMs: number) => void = () => {},
@@ -31,10 +33,12 @@ export class ScanLoop {
     this.schedule(this.interval.intervalMs);
   }
 
-  stop(): void {
+  /** Stops the loop; resolves once a scan in progress (an asynchronous one) has ended. */
+  stop(): Promise<void> {
     this.running = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    return this.inProgress ?? Promise.resolve();
   }
 
   private schedule(ms: number): void {
@@ -43,15 +47,39 @@ export class ScanLoop {
 
   private tick(): void {
     if (!this.running) return;
+    let result: HistoryUpdateStats | Promise<HistoryUpdateStats>;
     try {
-      const stats = this.scan();
-      this.scans++;
-      const next = this.interval.next(stats.newlyAccessed, stats.present);
-      this.onScan(stats, next);
-      this.schedule(next);
+      result = this.scan();
     } catch (error) {
-      this.running = false;
-      this.onError(error);
+      this.failed(error);
+      return;
     }
+    if (!(result instanceof Promise)) {
+      this.scanned(result);
+      return;
+    }
+    this.inProgress = result.then(
+      (stats) => this.scanned(stats),
+      (error: unknown) => this.failed(error),
+    ).finally(() => {
+      this.inProgress = undefined;
+    });
+  }
+
+  private scanned(stats: HistoryUpdateStats): void {
+    this.scans++;
+    const next = this.interval.next(stats.newlyAccessed, stats.present);
+    try {
+      this.onScan(stats, next);
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
+    if (this.running) this.schedule(next);
+  }
+
+  private failed(error: unknown): void {
+    this.running = false;
+    this.onError(error);
   }
 }

@@ -2,10 +2,12 @@ import { BalloonController, type ControllerOptionsInput } from './controller.js'
 import type { KernelPort } from './kernel-port.js';
 import type { ByteRange } from './page-state.js';
 import type { EvictionPolicy } from './policies/policy.js';
+import { AgentError } from './errors.js';
 import { ProfiledMemory } from './profiled-memory.js';
-import type { ProfilerOptions } from './profiler.js';
+import { Profiler, type ProfilerOptions } from './profiler.js';
 import type { AdaptiveScanIntervalOptions } from './scan-interval.js';
 import { ScanLoop } from './scan-loop.js';
+import { ScanWorker } from './scan-worker.js';
 import { StageTimer, timedPolicy, type StageTime } from './stage-timer.js';
 import { threadCpuClock, type ThreadCpuClock, type ThreadCpuSource } from './thread-cpu.js';
 
@@ -19,6 +21,14 @@ export interface AgentSessionOptions {
   controller?: Omit<ControllerOptionsInput, 'policy'>;
   /** Profiler paths and I/O (default: /proc/self/pagemap and the page_idle bitmap). */
   profiler?: Partial<ProfilerOptions>;
+  /**
+   * Where the profiler scans: 'worker' (the default) runs it on a worker
+   * thread (ScanWorker), so that a signal never waits behind a scan's
+   * pagemap and page_idle I/O and the main thread only folds each scan into
+   * the history; 'main' scans on the main thread (needed when
+   * profiler.io is given: an I/O layer cannot cross threads).
+   */
+  scanThread?: ScanThread;
   /** The profiler's scan interval (default: adaptive, starting at 1 s). */
   scanInterval?: Partial<AdaptiveScanIntervalOptions>;
   /** CPU clock of the agent's thread (default: /proc/thread-self; null: wall time only). */
@@ -29,10 +39,21 @@ export interface AgentSessionOptions {
    * Keeps the agent's per-page arrays resident (src/kernel's pinArrays:
    * mlock). Without it they are as swappable as the rest of the process,
    * and a late answer, which lets the kernel swap the process's cold pages,
-   * can make every later selection fault them back in.
+   * can make every later selection fault them back in. With scanThread
+   * 'worker', the worker pins its own arrays (src/kernel's pinArrays there)
+   * whenever pin is given.
    */
   pin?: (arrays: readonly ArrayBufferView[]) => PinnedMemory;
+  /**
+   * Keeps the code the process runs resident (src/kernel's pinCode: mlock2
+   * on fault of its file-backed mappings). While the process is registered
+   * the kernel's own reclaim takes only file pages, and an agent whose code
+   * is evicted answers at the speed of its page faults. Only with pin.
+   */
+  pinCode?: () => PinnedMemory;
 }
+
+export type ScanThread = 'main' | 'worker';
 
 /** What a pin kept resident, and how to let go of it. */
 export interface PinnedMemory {
@@ -41,7 +62,13 @@ export interface PinnedMemory {
 }
 
 /** Whether the agent's arrays are resident: bytes pinned, or why not (null: no pin was asked for). */
-export type AgentResidency = { pinnedBytes: number } | { pinnedBytes: 0; error: string } | null;
+export type AgentResidency = (({ pinnedBytes: number } | { pinnedBytes: 0; error: string }) & CodeResidency) | null;
+
+/** Whether the agent's code is pinned (AgentSessionOptions.pinCode): the size of the ranges marked, or why not; absent when not asked for. */
+export interface CodeResidency {
+  codeBytes?: number;
+  codeError?: string;
+}
 
 /**
  * Where the agent's thread spent its time: profiler scans and policy
@@ -51,7 +78,16 @@ export type AgentResidency = { pinnedBytes: number } | { pinnedBytes: 0; error: 
 export interface AgentTiming {
   /** Where cpuMs comes from (src/agent/thread-cpu.ts); null: no thread CPU clock, cpuMs are null. */
   cpuSource: ThreadCpuSource | null;
+  /** Where the scans ran: on the main thread (scans include the history update), or on the profiler's worker. */
+  scanThread: ScanThread;
+  /** The scans, on the thread that ran them (the worker's CPU time with scanThread 'worker'). */
   scans: StageTime;
+  /**
+   * With scanThread 'worker': folding each scan into the history and the
+   * policy's order of victims (EvictionPolicy.prepare), on the main thread
+   * (count 0 otherwise: the scans include it).
+   */
+  folds: StageTime;
   selections: StageTime;
 }
 
@@ -70,22 +106,34 @@ export class AgentSession {
   readonly scanLoop: ScanLoop;
   private stopping: Promise<void> | undefined;
   private pinned: PinnedMemory | undefined;
+  private pinnedCode: PinnedMemory | undefined;
   /** Whether the profiler's, the history's and the policy's arrays are pinned (AgentSessionOptions.pin). */
   residency: AgentResidency = null;
 
   private constructor(
     readonly memory: ProfiledMemory,
     readonly controller: BalloonController,
+    policy: EvictionPolicy,
     scanInterval: Partial<AdaptiveScanIntervalOptions>,
     private readonly cpuSource: ThreadCpuSource | null,
-    private readonly scanTimer: StageTimer,
-    private readonly selectionTimer: StageTimer,
+    private readonly timers: { scans: StageTimer; folds: StageTimer; selections: StageTimer },
   ) {
-    this.scanLoop = new ScanLoop(
-      () => scanTimer.time(() => memory.scan()),
-      scanInterval,
-      (error) => this.errors.push(`profiler: ${message(error)}`),
-    );
+    const source = memory.source;
+    // After each scan the policy brings its order of victims up to date, so that answers only take from it.
+    const prepared = <T>(stats: T): T => {
+      policy.prepare?.(memory.history);
+      return stats;
+    };
+    const scan =
+      source instanceof ScanWorker
+        ? async () => {
+            const since = memory.releaseCount;
+            const snapshot = await source.scan();
+            timers.scans.add(source.lastCost.wallMs, source.lastCost.cpuMs);
+            return timers.folds.time(() => prepared(memory.fold(snapshot, since)));
+          }
+        : () => timers.scans.time(() => prepared(memory.scan()));
+    this.scanLoop = new ScanLoop(scan, scanInterval, (error) => this.errors.push(`profiler: ${message(error)}`));
   }
 
   /**
@@ -94,8 +142,17 @@ export class AgentSession {
    * failure nothing is left behind.
    */
   static async start(options: AgentSessionOptions): Promise<AgentSession> {
-    const memory = new ProfiledMemory(options.regions, options.profiler);
+    const scanThread = options.scanThread ?? (options.profiler?.io === undefined ? 'worker' : 'main');
+    if (scanThread === 'worker' && options.profiler?.io !== undefined) {
+      throw new AgentError('a profiler I/O layer cannot cross threads: give scanThread \'main\' with profiler.io', {});
+    }
+    const source =
+      scanThread === 'worker'
+        ? await ScanWorker.start(options.regions, { profiler: options.profiler ?? {}, pin: options.pin !== undefined })
+        : new Profiler(options.regions, options.profiler);
+    const memory = new ProfiledMemory(source);
     let pinned: PinnedMemory | undefined;
+    let pinnedCode: PinnedMemory | undefined;
     let residency: AgentResidency = null;
     try {
       if (options.pin !== undefined) {
@@ -107,29 +164,55 @@ export class AgentSession {
           // Not fatal: the agent works, only slower once its arrays get swapped.
           residency = { pinnedBytes: 0, error: message(error) };
         }
+        if (source instanceof ScanWorker && residency !== null && !('error' in residency)) {
+          residency =
+            source.pinError === undefined
+              ? { pinnedBytes: residency.pinnedBytes + source.pinnedBytes }
+              : { pinnedBytes: 0, error: `the profiler's worker: ${source.pinError}` };
+        }
+        if (options.pinCode !== undefined && residency !== null) {
+          try {
+            pinnedCode = options.pinCode();
+            residency = { ...residency, codeBytes: pinnedCode.bytes };
+          } catch (error) {
+            residency = { ...residency, codeError: message(error) };
+          }
+        }
       }
       const cpu = options.threadCpu === undefined ? threadCpuClock() : options.threadCpu;
       const wall = options.wallClock ?? (() => performance.now());
       const cpuNow = cpu === null ? null : () => cpu.now();
-      const [scanTimer, selectionTimer] = [new StageTimer(wall, cpuNow), new StageTimer(wall, cpuNow)];
-      const policy = timedPolicy(options.policy, selectionTimer);
+      const timers = {
+        scans: source instanceof ScanWorker ? new StageTimer(wall, null, source.cpuSource !== null) : new StageTimer(wall, cpuNow),
+        folds: new StageTimer(wall, cpuNow),
+        selections: new StageTimer(wall, cpuNow),
+      };
+      const policy = timedPolicy(options.policy, timers.selections);
       const controller = new BalloonController(options.kernel, memory, { ...options.controller, policy });
       await controller.start();
-      const session = new AgentSession(memory, controller, options.scanInterval ?? {}, cpu?.source ?? null, scanTimer, selectionTimer);
+      const session = new AgentSession(memory, controller, options.policy, options.scanInterval ?? {}, cpu?.source ?? null, timers);
       session.pinned = pinned;
+      session.pinnedCode = pinnedCode;
       session.residency = residency;
       session.scanLoop.start();
       return session;
     } catch (error) {
+      pinnedCode?.unpin();
       pinned?.unpin();
-      memory.close();
+      await memory.close();
       throw error;
     }
   }
 
-  /** Time in scans and selections so far. */
+  /** Time in scans, folds and selections so far. */
   get timing(): AgentTiming {
-    return { cpuSource: this.cpuSource, scans: this.scanTimer.total, selections: this.selectionTimer.total };
+    return {
+      cpuSource: this.cpuSource,
+      scanThread: this.memory.source instanceof ScanWorker ? 'worker' : 'main',
+      scans: this.timers.scans.total,
+      folds: this.timers.folds.total,
+      selections: this.timers.selections.total,
+    };
   }
 
   /** Profiler scans so far. */
@@ -144,13 +227,16 @@ export class AgentSession {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.scanLoop.stop();
+      const scanEnded = this.scanLoop.stop();
       try {
         await this.controller.stop();
       } finally {
+        await scanEnded;
+        this.pinnedCode?.unpin();
+        this.pinnedCode = undefined;
         this.pinned?.unpin();
         this.pinned = undefined;
-        this.memory.close();
+        await this.memory.close();
         if (this.controller.lastError !== undefined) this.errors.push(`controller: ${message(this.controller.lastError)}`);
       }
     })();

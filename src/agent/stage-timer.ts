@@ -16,10 +16,17 @@ export class StageTimer {
   private count = 0;
   private wallMs = 0;
   private cpuMs = 0;
+  private cpuMissing = false;
 
+  /**
+   * cpuClock: the CPU clock of the thread that runs time()'s work; null when
+   * there is none, or when the work is timed elsewhere and added with add()
+   * (then addsCpu says whether add() gets CPU times).
+   */
   constructor(
     private readonly wallClock: () => number,
     private readonly cpuClock: (() => number) | null,
+    private readonly addsCpu = false,
   ) {}
 
   /** Runs fn (synchronous) and adds its time, even when it throws. */
@@ -35,12 +42,24 @@ export class StageTimer {
     }
   }
 
+  /** Adds work timed elsewhere (another thread's): its wall time and CPU time (null: not measured). */
+  add(wallMs: number, cpuMs: number | null): void {
+    this.count++;
+    this.wallMs += wallMs;
+    if (cpuMs === null) this.cpuMissing = true;
+    else this.cpuMs += cpuMs;
+  }
+
   get total(): StageTime {
-    return { count: this.count, wallMs: this.wallMs, cpuMs: this.cpuClock === null ? null : this.cpuMs };
+    return { count: this.count, wallMs: this.wallMs, cpuMs: (this.cpuClock === null && !this.addsCpu) || this.cpuMissing ? null : this.cpuMs };
   }
 }
 
-/** The policy, with every selectVictims() timed. */
+/** The policy, with every selectVictims() timed (prepare() is passed on untimed: its caller times it). */
 export function timedPolicy(policy: EvictionPolicy, timer: StageTimer): EvictionPolicy {
-  return { name: policy.name, selectVictims: (state, pagesWanted) => timer.time(() => policy.selectVictims(state, pagesWanted)) };
+  return {
+    name: policy.name,
+    selectVictims: (state, pagesWanted) => timer.time(() => policy.selectVictims(state, pagesWanted)),
+    ...(policy.prepare === undefined ? {} : { prepare: (state) => policy.prepare!(state) }),
+  };
 }

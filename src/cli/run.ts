@@ -154,6 +154,8 @@ export interface RunDeps {
   kernelPort?: KernelPort;
   /** Keeps the agent's arrays resident (default: src/kernel's pinArrays when kernelPort is not given). */
   pin?: AgentSessionOptions['pin'];
+  /** Keeps the agent's code resident (default: src/kernel's pinCode when kernelPort is not given). */
+  pinCode?: AgentSessionOptions['pinCode'];
   /** Profiler paths and I/O (default: /proc/self/pagemap and the page_idle bitmap). */
   profilerOptions?: Partial<ProfilerOptions>;
   /** The profiler's scan interval (default: the agent's adaptive defaults, starting at 1 s). */
@@ -219,11 +221,13 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
 
     if (balloon && port !== undefined && region.address !== null) {
       const pin = plan.pin ? (deps.pin ?? kernel?.pinArrays) : undefined;
+      const pinCode = plan.pin ? (deps.pinCode ?? (kernel === undefined ? undefined : () => kernel.pinCode())) : undefined;
       const session = await AgentSession.start({
         kernel: port,
         regions: [{ start: region.address, length: BigInt(region.size) }],
         policy: createPolicy(plan.policy),
         ...(pin === undefined ? {} : { pin }),
+        ...(pinCode === undefined ? {} : { pinCode }),
         ...(deps.profilerOptions === undefined ? {} : { profiler: deps.profilerOptions }),
         ...(deps.scanInterval === undefined ? {} : { scanInterval: deps.scanInterval }),
         controller: {
@@ -263,7 +267,11 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       agent = session;
       cleanups.push(() => session.stop());
       const r = session.residency;
-      if (r !== null) deps.log('error' in r ? `the agent's arrays stay swappable: ${r.error}` : `the agent's arrays are resident (${(r.pinnedBytes / 2 ** 20).toFixed(1)} MiB locked)`);
+      if (r !== null) {
+        deps.log('error' in r ? `the agent's arrays stay swappable: ${r.error}` : `the agent's arrays are resident (${(r.pinnedBytes / 2 ** 20).toFixed(1)} MiB locked)`);
+        if (r.codeError !== undefined) deps.log(`the agent's code stays evictable: ${r.codeError}`);
+        else if (r.codeBytes !== undefined) deps.log(`the agent's code stays resident once used (${(r.codeBytes / 2 ** 20).toFixed(1)} MiB of mappings locked on fault)`);
+      }
     }
 
     const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
@@ -331,7 +339,12 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
         agent:
           timing0 === undefined || timing1 === undefined
             ? null
-            : { scans: stageDelta(timing0.scans, timing1.scans), selections: stageDelta(timing0.selections, timing1.selections) },
+            : {
+                scanThread: timing1.scanThread,
+                scans: stageDelta(timing0.scans, timing1.scans),
+                folds: stageDelta(timing0.folds, timing1.folds),
+                selections: stageDelta(timing0.selections, timing1.selections),
+              },
       }),
       majorFaults: usage.majorFaults,
       minorFaults: usage.minorFaults,

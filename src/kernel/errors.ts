@@ -35,6 +35,9 @@ export function adviceFor(syscall: string, code: string, ctx: AdviceContext = {}
   if (syscall === 'mlock' && (code === 'ENOMEM' || code === 'EPERM' || code === 'EAGAIN')) {
     return 'keeping the agent\'s arrays resident needs CAP_IPC_LOCK (run as root, as in the VM) or a larger RLIMIT_MEMLOCK (ulimit -l)';
   }
+  if (syscall === 'mlock2' && (code === 'ENOMEM' || code === 'EPERM' || code === 'EAGAIN')) {
+    return 'keeping the agent\'s code resident needs CAP_IPC_LOCK (run as root, as in the VM) or a larger RLIMIT_MEMLOCK (ulimit -l)';
+  }
   switch (code) {
     case 'ENOSYS':
       return ctx.headerMissing

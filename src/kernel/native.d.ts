@@ -158,6 +158,9 @@ export interface NativeAddon {
   /** mlock of the whole pages under the buffer; returns the bytes locked. */
   lockArrayBuffer(buffer: ArrayBuffer): number;
   unlockArrayBuffer(buffer: ArrayBuffer): number;
+  /** mlock2(MLOCK_ONFAULT) of a page-aligned range of this process's mappings; returns the bytes covered. */
+  lockRangeOnFault(address: bigint, length: number): number;
+  unlockRange(address: bigint, length: number): number;
 
   readonly constants: NativeConstants;
   kernelProbe(): NativeKernelProbe;

@@ -14,6 +14,7 @@
  * zeroes (the pages are returned to the kernel immediately) until they call
  * {@link MemoryRegion.release} or exit, and only then is the range unmapped.
  */
+import { readFileSync } from 'node:fs';
 import { addon } from './addon.js';
 import { translateError } from './errors.js';
 import type { NativeRegion, NativeRegionInfo } from './native.js';
@@ -234,6 +235,69 @@ export function pinArrays(arrays: readonly ArrayBufferView[]): PinnedArrays {
     for (const b of buffers) {
       bytes += addon().lockArrayBuffer(b);
       locked.push(b);
+    }
+  } catch (err) {
+    unpin();
+    throw translateError(err);
+  }
+  return { bytes, unpin };
+}
+
+/** A file-backed mapping of /proc/self/maps. */
+export interface FileMapping {
+  start: bigint;
+  end: bigint;
+  perms: string;
+  path: string;
+}
+
+/**
+ * The readable, private, file-backed mappings of a /proc/PID/maps text: the
+ * code and read-only data of the executable and its libraries (the addon
+ * included). Device files, /proc and /sys, memfd and deleted files are left
+ * out, as are anonymous mappings (V8's heap among them).
+ */
+export function codeMappings(mapsText: string): FileMapping[] {
+  const mappings: FileMapping[] = [];
+  for (const line of mapsText.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+\s+(\/.*)$/.exec(line);
+    if (m === null) continue;
+    const [, start, end, perms, path] = m as unknown as [string, string, string, string, string];
+    if (perms[0] !== 'r' || perms[3] !== 'p') continue;
+    if (/^\/(dev|proc|sys|memfd:)/.test(path) || path.endsWith(' (deleted)')) continue;
+    mappings.push({ start: BigInt(`0x${start}`), end: BigInt(`0x${end}`), perms, path });
+  }
+  return mappings;
+}
+
+/**
+ * Keeps the code the process runs resident: mlock2(MLOCK_ONFAULT) of its
+ * file-backed mappings ({@link codeMappings}: Node.js, its libraries, the
+ * addon), so that the pages in memory now stay, and every other page stays
+ * once it has been used. While a process is registered the kernel's own
+ * reclaim takes only file pages, the code of every process included, and an
+ * agent whose code is evicted answers the kernel at the speed of its page
+ * faults. `bytes` is the size of the ranges marked, not the memory locked
+ * (pages never used are never loaded). Throws a BalloonSyscallError (mlock:
+ * EPERM or ENOMEM without CAP_IPC_LOCK and enough RLIMIT_MEMLOCK), with
+ * nothing left locked.
+ */
+export function pinCode(mapsText: string = readFileSync('/proc/self/maps', 'utf8')): PinnedArrays {
+  const locked: FileMapping[] = [];
+  let bytes = 0;
+  const unpin = (): void => {
+    for (const m of locked.splice(0)) {
+      try {
+        addon().unlockRange(m.start, Number(m.end - m.start));
+      } catch {
+        // Unmapped since (a library unloaded): nothing is locked there any more.
+      }
+    }
+  };
+  try {
+    for (const m of codeMappings(mapsText)) {
+      bytes += addon().lockRangeOnFault(m.start, Number(m.end - m.start));
+      locked.push(m);
     }
   } catch (err) {
     unpin();

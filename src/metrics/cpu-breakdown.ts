@@ -1,7 +1,8 @@
 /**
  * Where a run's CPU time went, by thread: the workload's worker thread, the
- * agent's thread (the main thread: profiler scans, policy selections, and
- * the rest), and the process's other threads. Pure: the figures are measured
+ * agent's main thread (policy selections, folding scans into the history,
+ * and the rest), the profiler's worker thread (its scans; on the main thread
+ * when the agent scans there), and the process's other threads. Pure: the figures are measured
  * by `balloon run` (src/cli/run.ts) and combined here.
  *
  * Every figure covers the same span as RunResult.cpu (from just before the
@@ -26,7 +27,13 @@ export interface CpuBreakdownInput {
   /** The worker's own thread (src/workloads/worker.ts); null without a thread clock. */
   workload: { threadMs: number | null; runMs: number | null; verifyMs: number | null } | null;
   /** The agent's timed work over the span (deltas of AgentSession.timing); null without an agent. */
-  agent: { scans: TimedStage; selections: TimedStage } | null;
+  agent: {
+    /** Where the scans ran (src/agent's ScanThread): 'worker', or 'main' (then the scans include the folds). */
+    scanThread: 'main' | 'worker';
+    scans: TimedStage;
+    folds: TimedStage;
+    selections: TimedStage;
+  } | null;
 }
 
 export interface RunCpuBreakdown {
@@ -43,24 +50,30 @@ export interface RunCpuBreakdown {
   /** The main thread, where the agent runs; in a kernel-baseline run only the free-memory sampler and the command itself. */
   mainThreadMs: number | null;
   /**
-   * The agent's work on the main thread: profiler scans (pagemap and
-   * page-idle reads, history update) and policy selections (answers and
-   * proactive rounds), each with its count and wall time; otherMs is the
+   * The agent's work: profiler scans (pagemap and page-idle reads and
+   * writes; on the profiler's worker thread, or on the main thread where
+   * they include the history update), folds of the worker's scans into the
+   * history (main thread), and policy selections (answers and proactive
+   * rounds; main thread), each with its count and wall time; otherMs is the
    * rest of the main thread (the controller around the selections, the
    * free-memory sampler, the event loop, the command), clamped at 0. Null
    * without an agent.
    */
   agent: {
+    scanThread: 'main' | 'worker';
     scans: number;
     scanMs: number | null;
     scanWallMs: number;
+    folds: number;
+    foldMs: number | null;
     selections: number;
     selectionMs: number | null;
     selectionWallMs: number;
     otherMs: number | null;
   } | null;
   /**
-   * The process less the main and the worker thread, clamped at 0: libuv's
+   * The process less the main thread, the workload's thread and the
+   * profiler's worker (its scans), clamped at 0: libuv's
    * pool threads, where the agent's balloon_swapout() calls run (the kernel's
    * reclaim work for them is their system time), the addon's signal thread,
    * V8's garbage-collector and compiler threads.
@@ -75,6 +88,7 @@ export function cpuBreakdown(input: CpuBreakdownInput): RunCpuBreakdown {
   const w = input.workload;
   const workload = { threadMs: w?.threadMs ?? null, runMs: w?.runMs ?? null, verifyMs: w?.verifyMs ?? null };
   const a = input.agent;
+  const onWorker = a?.scanThread === 'worker';
   return {
     source: input.source,
     processMs: input.processMs,
@@ -84,15 +98,18 @@ export function cpuBreakdown(input: CpuBreakdownInput): RunCpuBreakdown {
       a === null
         ? null
         : {
+            scanThread: a.scanThread,
             scans: a.scans.count,
             scanMs: a.scans.cpuMs,
             scanWallMs: a.scans.wallMs,
+            folds: a.folds.count,
+            foldMs: a.folds.cpuMs,
             selections: a.selections.count,
             selectionMs: a.selections.cpuMs,
             selectionWallMs: a.selections.wallMs,
-            otherMs: minus(input.mainThreadMs, a.scans.cpuMs, a.selections.cpuMs),
+            otherMs: minus(input.mainThreadMs, onWorker ? a.folds.cpuMs : a.scans.cpuMs, a.selections.cpuMs),
           },
-    otherThreadsMs: minus(input.processMs, input.mainThreadMs, workload.threadMs),
+    otherThreadsMs: minus(input.processMs, input.mainThreadMs, workload.threadMs, ...(onWorker ? [a!.scans.cpuMs] : [])),
   };
 }
 

@@ -4,8 +4,8 @@
  * else a SharedArrayBuffer. The main thread stays free for the agent.
  */
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import type { MemoryRegion } from '../kernel/index.js';
+import { workerEntry } from '../shared/worker-entry.js';
 import type { WorkloadSpec } from './definitions.js';
 import type { IntegrityResult } from './pattern.js';
 import { PAGE_BYTES } from './pattern.js';
@@ -74,22 +74,14 @@ export interface WorkloadRunResult {
   cpu: WorkerCpu;
 }
 
-function workerUrl(): { url: URL; entry: string | undefined } {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    return { url: new URL('./worker-bootstrap.mjs', self), entry: new URL('./worker.ts', self).href };
-  }
-  return { url: new URL('./worker.js', self), entry: undefined };
-}
-
 /** Runs `spec` on `region` in a worker; resolves when the check is done. */
 export function runWorkload(spec: WorkloadSpec, region: WorkloadRegion, options: RunWorkloadOptions = {}): Promise<WorkloadRunResult> {
   if (region.size < spec.pages * PAGE_BYTES) {
     return Promise.reject(new RangeError(`region of ${region.size} bytes is smaller than the workload (${spec.pages} pages)`));
   }
   const job: WorkerJob = { spec, region: region.handle(), progressEveryMs: options.progressEveryMs ?? 500 };
-  const { url, entry } = workerUrl();
-  const worker = new Worker(fileURLToPath(url), { workerData: { entry, job } });
+  const { file, entry } = workerEntry(import.meta.url, 'worker');
+  const worker = new Worker(file, { workerData: { entry, job } });
   return new Promise<WorkloadRunResult>((resolve, reject) => {
     let ran: { references: number; runMs: number } | undefined;
     let settled = false;

@@ -1,7 +1,7 @@
 /**
  * Worker-thread side of a workload run: builds the reference string, writes
  * the region, reports, waits for "verify", checks every page and reports
- * again. Started by runner.ts (through worker-bootstrap.mjs when run from
+ * again. Started by runner.ts (through src/shared/ts-worker-bootstrap.mjs when run from
  * TypeScript sources).
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -93,6 +93,19 @@ export class BalloonPolicy implements EvictionPolicy {
   private arrivals = new Uint32Array(0);
   /** This call's victims. */
   private victims = new Uint32Array(0);
+  /**
+   * The order of victims as of the last refresh: probation's pages by last
+   * access, aging counter and index, packed one per number (see packKey),
+   * then, once probation is exhausted, the protected set's in the same order.
+   */
+  private queue = new Float64Array(0);
+  private queueLength = 0;
+  private queueCursor = 0;
+  /** Whether the protected set's pages follow probation's in the queue. */
+  private queueHasProtected = false;
+  /** History version of the last refresh (-1: none yet), and the pages the last call wanted. */
+  private refreshedVersion = -1;
+  private lastWanted = 0;
   /** Target size of probation, in pages (-1 until the first call). */
   private probationTarget = -1;
 
@@ -111,11 +124,46 @@ export class BalloonPolicy implements EvictionPolicy {
 
   reserve(pageCount: number): readonly ArrayBufferView[] {
     this.ensureCapacity(pageCount);
-    return [this.status, this.seen, this.testing, this.evicted, this.proven, this.evictedAt, this.keys, this.candidates, this.arrivals, this.victims];
+    return [this.status, this.seen, this.testing, this.evicted, this.proven, this.evictedAt, this.keys, this.candidates, this.arrivals, this.victims, this.queue];
   }
 
+  /**
+   * Victims for pagesWanted pages: from the order of the last refresh while
+   * the history has not changed since (only releases, which it skips), so
+   * that the answers between two scans cost O(pages taken); after a change,
+   * a refresh first (one O(pages) pass, and a sort of probation).
+   */
   selectVictims(state: PolicyState, pagesWanted: number): PageRange[] {
+    if (pagesWanted <= 0) return [];
     this.ensureCapacity(state.pageCount);
+    this.lastWanted = pagesWanted;
+    let refreshed = false;
+    if (state.version !== this.refreshedVersion) {
+      if (!this.refresh(state, pagesWanted)) return [];
+      refreshed = true;
+    }
+    let chosen = this.take(state, pagesWanted, 0);
+    // The queue ran dry while pages chosen earlier were not released (still present): a refresh takes them back.
+    if (chosen < pagesWanted && !refreshed && this.refresh(state, pagesWanted)) {
+      for (let i = 0; i < chosen; i++) this.status[this.victims[i]!] = NONE; // not twice in one call
+      chosen = this.take(state, pagesWanted, chosen);
+    }
+    return indicesToRanges(this.victims.subarray(0, chosen).sort());
+  }
+
+  /** After a scan: the refresh the next selection would do, done now (with the last call's size). */
+  prepare(state: PolicyState): void {
+    if (this.lastWanted <= 0 || state.version === this.refreshedVersion) return;
+    this.ensureCapacity(state.pageCount);
+    this.refresh(state, this.lastWanted);
+  }
+
+  /**
+   * Brings the policy's bookkeeping up to date with the history (tests,
+   * promotions, the probation target, the protected set's size) and orders
+   * probation's pages. Returns false when no page is resident.
+   */
+  private refresh(state: PolicyState, pagesWanted: number): boolean {
     const n = state.pageCount;
     const { status, seen, testing, evicted, proven, evictedAt } = this;
     const { lastAccess } = state;
@@ -130,7 +178,11 @@ export class BalloonPolicy implements EvictionPolicy {
       memory++;
       if (status[page] !== NONE && seen[page]! < oldest) oldest = seen[page]!;
     }
-    if (memory === 0 || pagesWanted <= 0) return [];
+    this.refreshedVersion = state.version;
+    this.queueLength = 0;
+    this.queueCursor = 0;
+    this.queueHasProtected = false;
+    if (memory === 0) return false;
     const minProbation = Math.min(memory, pagesWanted);
     const firstCall = this.probationTarget < 0;
     const horizon = oldest === Number.POSITIVE_INFINITY ? 0 : oldest + this.options.horizonSlackScans;
@@ -223,23 +275,62 @@ export class BalloonPolicy implements EvictionPolicy {
       this.stats.demotions += demoted.length;
     }
 
-    // Victims: probation least recently used first, then the protected set's.
-    const { victims } = this;
-    const fromProbation = this.lowest(state, PROBATION, pagesWanted);
-    victims.set(fromProbation);
-    let chosen = fromProbation.length;
-    if (chosen < pagesWanted) {
-      const fromProtected = this.lowest(state, PROTECTED, pagesWanted - chosen);
-      victims.set(fromProtected, chosen);
-      chosen += fromProtected.length;
+    this.enqueue(state, PROBATION);
+    return true;
+  }
+
+  /**
+   * Takes victims from the queue into victims[from..pagesWanted): probation
+   * least recently used first, then the protected set's (queued at their
+   * first need). Pages released since the refresh (not present, or already
+   * taken) are skipped. Returns the number of victims.
+   */
+  private take(state: PolicyState, pagesWanted: number, from: number): number {
+    const { victims, queue, status, evicted, evictedAt } = this;
+    const pageState = state.state;
+    const scale = this.pageScale(state.pageCount);
+    let chosen = from;
+    for (;;) {
+      while (chosen < pagesWanted && this.queueCursor < this.queueLength) {
+        const packed = queue[this.queueCursor++]!;
+        const page = packed % scale;
+        if (status[page] === NONE || pageState[page] !== PageState.Present) continue;
+        victims[chosen++] = page;
+        status[page] = NONE;
+        evicted[page] = 1;
+        evictedAt[page] = ++this.evictions;
+      }
+      if (chosen >= pagesWanted || this.queueHasProtected) break;
+      this.enqueue(state, PROTECTED);
+      this.queueHasProtected = true;
     }
-    for (let i = 0; i < chosen; i++) {
-      const page = victims[i]!;
-      status[page] = NONE;
-      evicted[page] = 1;
-      evictedAt[page] = ++this.evictions;
+    return chosen;
+  }
+
+  /** Replaces the queue's rest with the present pages of a status, least recently used first. */
+  private enqueue(state: PolicyState, wanted: number): void {
+    const { queue, status } = this;
+    const { lastAccess, age } = state;
+    const pageState = state.state;
+    const scale = this.pageScale(state.pageCount);
+    let length = 0;
+    for (let page = 0; page < state.pageCount; page++) {
+      if (status[page] !== wanted || pageState[page] !== PageState.Present) continue;
+      queue[length++] = (lastAccess[page]! * 256 + age[page]!) * scale + page;
     }
-    return indicesToRanges(victims.subarray(0, chosen).sort());
+    queue.subarray(0, length).sort();
+    this.queueLength = length;
+    this.queueCursor = 0;
+  }
+
+  /**
+   * The factor that packs a page's key (last access × 256 + aging counter)
+   * and its index into one number, exact in a double: a power of two above
+   * the page count (2^20 for 4 GiB of pages), leaving 2^33 for the key, far
+   * above 256 × the scans of any run.
+   */
+  private pageScale(pageCount: number): number {
+    return 2 ** Math.max(1, Math.ceil(Math.log2(pageCount + 1)));
   }
 
   /**
@@ -314,6 +405,10 @@ export class BalloonPolicy implements EvictionPolicy {
     this.candidates = new Uint32Array(pageCount);
     this.arrivals = new Uint32Array(pageCount);
     this.victims = new Uint32Array(pageCount);
+    this.queue = new Float64Array(pageCount);
+    this.queueLength = 0;
+    this.queueCursor = 0;
+    this.refreshedVersion = -1;
     this.capacity = pageCount;
   }
 }

@@ -22,6 +22,13 @@ export interface PolicyState {
   readonly loadStamp: Float64Array;
   /** Number of completed scans. */
   readonly scanCount: number;
+  /**
+   * Changes whenever the history does, except when pages are released
+   * (marked swapped): a policy may keep what it derived from the history
+   * (an order of victims, say) until the version changes, skipping released
+   * pages meanwhile.
+   */
+  readonly version: number;
 }
 
 /**
@@ -42,4 +49,10 @@ export interface EvictionPolicy {
    * resident). Policies without such arrays leave it out.
    */
   reserve?(pageCount: number): readonly ArrayBufferView[];
+  /**
+   * Called after each scan has been folded into the history, off the path
+   * of an answer: a policy that derives state from the history (an order of
+   * victims) updates it here, so that the next selection only takes from it.
+   */
+  prepare?(state: PolicyState): void;
 }

@@ -179,6 +179,34 @@ describe('balloon', () => {
     expect(forgetful.stats.losses).toBe(0);
   });
 
+  it('between two changes of the history, selections go on down the order of the last refresh, as one larger selection would', () => {
+    const scans = Array.from({ length: 10 }, (_, k) => [...(k < 2 ? [0, 1, 2, 3, 4, 5, 6, 7] : []), 10 + (k % 4), 14, 15]);
+    const split = historyFrom(20, scans);
+    const policy = new BalloonPolicy();
+    const first = pagesOf(policy.selectVictims(split, 3));
+    for (const page of first) split.markSwapped(page); // a release changes nothing the order was made from
+    const version = split.version;
+    const second = pagesOf(policy.selectVictims(split, 3));
+    expect(split.version).toBe(version);
+    const whole = pagesOf(new BalloonPolicy().selectVictims(historyFrom(20, scans), 6));
+    expect([...first, ...second].sort((a, b) => a - b)).toEqual(whole);
+    expect(new Set([...first, ...second]).size).toBe(6);
+  });
+
+  it('prepare() after a scan makes the refresh the next selection would make: the same victims', () => {
+    const scans = Array.from({ length: 12 }, (_, k) => [k % 5, 5 + (k % 3), 9, 10 + k]);
+    const [prepared, lazy] = [historyFrom(40, scans), historyFrom(40, scans)];
+    const [a, b] = [new BalloonPolicy(), new BalloonPolicy()];
+    for (const [history, policy] of [[prepared, a], [lazy, b]] as const) {
+      for (const page of pagesOf(policy.selectVictims(history, 4))) history.markSwapped(page);
+    }
+    const accessed = new Uint8Array(40).fill(1, 20, 30);
+    for (const history of [prepared, lazy]) history.update(accessed, history.state);
+    a.prepare(prepared);
+    expect(pagesOf(a.selectVictims(prepared, 5))).toEqual(pagesOf(b.selectVictims(lazy, 5)));
+    expect(a.stats).toEqual(b.stats);
+  });
+
   it('rejects invalid options', () => {
     expect(() => new BalloonPolicy({ horizonSlackScans: -1 })).toThrowError(/invalid balloon policy options/);
   });

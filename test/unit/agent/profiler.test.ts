@@ -262,7 +262,7 @@ describe('ProfiledMemory (profiler + history as the controller sees them)', () =
         { present: true, pfn: 101n },
         { swapped: true, swapOffset: 1n },
       ]);
-      const memory = new ProfiledMemory([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+      const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
       expect(memory.scan()).toMatchObject({ scan: 1, present: 2, swapped: 1, accessed: 2 });
       touchPfn(idleBitmapPath, 101);
       expect(memory.scan()).toMatchObject({ scan: 2, accessed: 1, newlyAccessed: 0 });
@@ -287,7 +287,7 @@ describe('ProfiledMemory (profiler + history as the controller sees them)', () =
         { present: true, pfn: 101n },
         { present: true, pfn: 102n },
       ]);
-      const memory = new ProfiledMemory([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+      const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
       const state = memory.policyState().state;
       memory.scan();
       memory.markReleased([{ first: 0, count: 2 }]);
@@ -301,6 +301,41 @@ describe('ProfiledMemory (profiler + history as the controller sees them)', () =
       expect(memory.pagesInFlight).toBe(0);
       memory.scan();
       expect([...state]).toEqual([PageState.Swapped, PageState.Present, PageState.Present]);
+      memory.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ProfiledMemory folding a scan read before a release (scans on a worker thread)', () => {
+  it('keeps a page released after the scan started released, even once its call has returned', () => {
+    const dir = makeTempDir();
+    try {
+      const pagemapPath = path.join(dir, 'pagemap');
+      const idleBitmapPath = path.join(dir, 'bitmap');
+      writeBitmap(idleBitmapPath, 4096);
+      writePagemap(pagemapPath, REGION, [
+        { present: true, pfn: 100n },
+        { present: true, pfn: 101n },
+        { present: true, pfn: 102n },
+      ]);
+      const profiler = new Profiler([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+      const memory = new ProfiledMemory(profiler);
+      memory.scan();
+      // A scan starts (the worker reads pagemap: all three present)…
+      const since = memory.releaseCount;
+      const read = profiler.scan();
+      const snapshot = { accessed: read.accessed.slice(), state: read.state.slice() };
+      // …an answer releases page 1 and its call returns before the scan is folded.
+      memory.markReleased([{ first: 1, count: 1 }]);
+      memory.releaseEnded([{ first: 1, count: 1 }]);
+      expect(memory.pagesInFlight).toBe(0);
+      expect(memory.fold(snapshot, since)).toMatchObject({ present: 2, swapped: 1 });
+      expect([...memory.policyState().state]).toEqual([PageState.Present, PageState.Swapped, PageState.Present]);
+      // A scan started after the release is believed: the kernel skipped the page (busy), so it is present.
+      memory.scan();
+      expect(memory.policyState().state[1]).toBe(PageState.Present);
       memory.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BalloonSignal, KernelPort, SwapOutResult } from '../../../src/agent/kernel-port.js';
 import { PageState, type ByteRange } from '../../../src/agent/page-state.js';
+import { nodeFileIo } from '../../../src/agent/file-io.js';
 import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
 import { AgentSession, probeRegistration } from '../../../src/agent/session.js';
 import { makeTempDir, writeBitmap, writePagemap } from './helpers.js';
@@ -71,6 +72,7 @@ describe('AgentSession', () => {
       policy: new FifoPolicy(),
       controller: { hysteresisFraction: 0 },
       profiler: { pagemapPath, idleBitmapPath },
+      scanThread: 'main',
       scanInterval: { initialMs: 100, minMs: 100, maxMs: 100 },
       ...extra,
     });
@@ -103,7 +105,9 @@ describe('AgentSession', () => {
     expect(session.controller.stats).toMatchObject({ selections: 1, pagesFreed: 4 });
     expect(session.timing).toEqual({
       cpuSource: 'stat',
+      scanThread: 'main',
       scans: { count: 2, wallMs: 20, cpuMs: 2 },
+      folds: { count: 0, wallMs: 0, cpuMs: 0 },
       selections: { count: 1, wallMs: 10, cpuMs: 1 },
     });
     await session.stop();
@@ -115,6 +119,7 @@ describe('AgentSession', () => {
       regions: [{ start: REGION, length: BigInt(PAGES) * 4096n }],
       policy: new FifoPolicy(),
       profiler: { pagemapPath, idleBitmapPath },
+      scanThread: 'main',
       scanInterval: { initialMs: 100, minMs: 100, maxMs: 100 },
       threadCpu: null,
     });
@@ -155,8 +160,8 @@ describe('AgentSession', () => {
     });
     expect(kernel.events).toEqual(['pin', 'listen', 'register 1']);
     expect(session.residency).toEqual({ pinnedBytes: 12345 });
-    const { history, profiler } = session.memory;
-    for (const a of [history.state, history.lastAccess, history.loadStamp, ...profiler.arrays()]) expect(pinned).toContain(a);
+    const { history, source } = session.memory;
+    for (const a of [history.state, history.lastAccess, history.loadStamp, ...source.arrays()]) expect(pinned).toContain(a);
     // The policy's buffers exist before its first selection, for all the pages.
     const reserved = policy.reserve(PAGES);
     for (const a of reserved) expect(pinned).toContain(a);
@@ -180,6 +185,33 @@ describe('AgentSession', () => {
     expect(session.errors).toEqual([]);
   });
 
+  it('pins its code after its arrays when asked, reports both, and unpins both on stop; a refused code pin is reported and not fatal', async () => {
+    const unpinned: string[] = [];
+    const session = await start({
+      pin: () => {
+        kernel.events.push('pin');
+        return { bytes: 100, unpin: () => void unpinned.push('arrays') };
+      },
+      pinCode: () => {
+        kernel.events.push('pin code');
+        return { bytes: 5 << 20, unpin: () => void unpinned.push('code') };
+      },
+    });
+    expect(kernel.events).toEqual(['pin', 'pin code', 'listen', 'register 1']);
+    expect(session.residency).toEqual({ pinnedBytes: 100, codeBytes: 5 << 20 });
+    await session.stop();
+    expect(unpinned).toEqual(['code', 'arrays']);
+
+    const refused = await start({
+      pin: () => ({ bytes: 100, unpin: () => {} }),
+      pinCode: () => {
+        throw new Error('mlock2 failed with EPERM: keeping the agent\'s code resident needs CAP_IPC_LOCK');
+      },
+    });
+    expect(refused.residency).toEqual({ pinnedBytes: 100, codeError: 'mlock2 failed with EPERM: keeping the agent\'s code resident needs CAP_IPC_LOCK' });
+    await refused.stop();
+  });
+
   it('unpins when the registration fails', async () => {
     kernel.registerError = new Error('balloon_ctl(register) failed with ENOSYS');
     let unpinned = 0;
@@ -192,5 +224,60 @@ describe('AgentSession', () => {
     expect(kernel.events).toEqual(['register 0', 'unregister']);
     kernel.registerError = new Error('balloon_ctl(register) failed with ENOSYS: boot the VM');
     await expect(probeRegistration(kernel)).rejects.toThrow(/ENOSYS/);
+  });
+
+  describe('with the profiler on a worker thread (the default)', () => {
+    beforeEach(() => vi.useRealTimers());
+    const startWorker = (extra: Partial<Parameters<typeof AgentSession.start>[0]> = {}): Promise<AgentSession> =>
+      AgentSession.start({
+        kernel,
+        regions: [{ start: REGION, length: BigInt(PAGES) * 4096n }],
+        policy: new FifoPolicy(),
+        controller: { hysteresisFraction: 0 },
+        profiler: { pagemapPath, idleBitmapPath },
+        scanInterval: { initialMs: 20, minMs: 20, maxMs: 20 },
+        ...extra,
+      });
+    const until = async (condition: () => boolean, what: string): Promise<void> => {
+      for (const t0 = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 5))) {
+        if (Date.now() - t0 > 10_000) throw new Error(`timed out waiting for ${what}`);
+      }
+    };
+
+    it('scans in the worker, folds on the main thread, answers from the history, and ends the worker on stop', async () => {
+      const session = await startWorker();
+      expect(session.timing.scanThread).toBe('worker');
+      await until(() => session.scans >= 2, 'two scans');
+      expect([...session.memory.history.state]).toEqual([1, 1, 1, 1, 1, 1, 0, 0].map((p) => (p ? PageState.Present : PageState.Absent)));
+      kernel.listener!({ pagesWanted: 4, freePages: 0 });
+      await session.controller.whenIdle();
+      expect(session.controller.stats).toMatchObject({ pagesFreed: 4, answersShort: 0 });
+      await session.stop();
+      const { scans, folds } = session.timing;
+      expect(scans.count).toBeGreaterThanOrEqual(2);
+      expect(folds.count).toBe(scans.count);
+      expect(scans.wallMs).toBeGreaterThan(0);
+      const scansAtStop = session.scans;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(session.scans, 'no scan after stop').toBe(scansAtStop);
+      expect(session.errors).toEqual([]);
+      expect(kernel.events.slice(-2)).toEqual(['unregister', 'unlisten']);
+    });
+
+    it('reports the worker\'s profiler errors with their advice, and keeps answering', async () => {
+      const session = await startWorker();
+      await until(() => session.scans >= 1, 'a scan');
+      fs.truncateSync(pagemapPath, 0);
+      await until(() => session.errors.length > 0, 'the profiler error');
+      expect(session.errors).toEqual([expect.stringMatching(/^profiler: .*pagemap/)]);
+      kernel.listener!({ pagesWanted: 2, freePages: 0 });
+      await session.controller.whenIdle();
+      expect(session.controller.stats.pagesFreed).toBe(2);
+      await session.stop();
+    });
+
+    it('refuses a profiler I/O layer with the worker: it cannot cross threads', async () => {
+      await expect(startWorker({ scanThread: 'worker', profiler: { pagemapPath, idleBitmapPath, io: nodeFileIo } })).rejects.toThrow(/cannot cross threads/);
+    });
   });
 });

@@ -7,6 +7,8 @@ import {
   type MemoryRegion,
   pageSize,
   pinArrays,
+  pinCode,
+  codeMappings,
   RegionStateError,
 } from '../../../src/kernel/index.js';
 import { readFileSync } from 'node:fs';
@@ -188,6 +190,54 @@ describe('pinning the agent\'s arrays', () => {
   it('the addon rejects what is not an ArrayBuffer', () => {
     expect(() => addon().lockArrayBuffer(new Uint8Array(8) as unknown as ArrayBuffer)).toThrow(TypeError);
     expect(() => addon().unlockArrayBuffer(new SharedArrayBuffer(8) as unknown as ArrayBuffer)).toThrow(TypeError);
+  });
+});
+
+describe('pinning the agent\'s code', () => {
+  const lockedKiB = (): number => Number(/^VmLck:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+
+  it('takes the readable private file mappings of /proc/self/maps, and nothing else', () => {
+    const maps = [
+      '55d0c8e00000-55d0c9000000 r--p 00000000 08:01 1234                       /usr/bin/node',
+      '55d0c9000000-55d0cb000000 r-xp 00200000 08:01 1234                       /usr/bin/node',
+      '55d0cb000000-55d0cb100000 rw-p 02200000 08:01 1234                       /usr/bin/node',
+      '7f00aa000000-7f00aa100000 rw-p 00000000 00:00 0 ',
+      '7f00ab000000-7f00ab010000 r-xp 00000000 08:01 99                         /opt/app balloon/build/Release/balloon.node',
+      '7f00ac000000-7f00ac001000 rw-s 00000000 00:05 7                          /dev/zero (deleted)',
+      '7f00ad000000-7f00ad001000 r--s 00000000 00:05 8                          /memfd:x',
+      '7f00ae000000-7f00ae001000 ---p 00000000 08:01 100                        /usr/lib/libc.so.6',
+      '7f00af000000-7f00af001000 r--p 00000000 08:01 101                        /usr/lib/gone.so (deleted)',
+      '7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]',
+      '',
+    ].join('\n');
+    expect(codeMappings(maps)).toEqual([
+      { start: 0x55d0c8e00000n, end: 0x55d0c9000000n, perms: 'r--p', path: '/usr/bin/node' },
+      { start: 0x55d0c9000000n, end: 0x55d0cb000000n, perms: 'r-xp', path: '/usr/bin/node' },
+      { start: 0x55d0cb000000n, end: 0x55d0cb100000n, perms: 'rw-p', path: '/usr/bin/node' },
+      { start: 0x7f00ab000000n, end: 0x7f00ab010000n, perms: 'r-xp', path: '/opt/app balloon/build/Release/balloon.node' },
+    ]);
+  });
+
+  it('locks this process\'s code on fault (VmLck counts the ranges) and unlocks it, or says what it needs', () => {
+    const before = lockedKiB();
+    const own = codeMappings(readFileSync('/proc/self/maps', 'utf8'));
+    expect(own.some((m) => m.perms.includes('x') && /\/balloon(_testing)?\.node$/.test(m.path))).toBe(true);
+    if (process.getuid?.() !== 0) {
+      // Without CAP_IPC_LOCK the default RLIMIT_MEMLOCK is far below Node.js's code.
+      expect(() => pinCode()).toThrow(/mlock2 failed with E(PERM|NOMEM|AGAIN).*CAP_IPC_LOCK/);
+      expect(lockedKiB()).toBe(before);
+      return;
+    }
+    const pinned = pinCode();
+    expect(pinned.bytes).toBeGreaterThan(1 << 20);
+    expect(lockedKiB() - before).toBe(pinned.bytes / 1024);
+    pinned.unpin();
+    expect(lockedKiB()).toBe(before);
+  });
+
+  it('the addon refuses a range that is not page-aligned', () => {
+    expect(() => addon().lockRangeOnFault(4097n, 4096)).toThrow(RangeError);
+    expect(() => addon().unlockRange(4096n, 0)).toThrow(RangeError);
   });
 });
 
