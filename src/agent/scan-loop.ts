@@ -30,7 +30,8 @@ export class ScanLoop {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.schedule(this.interval.intervalMs);
+    // A scan still running from before a stop() schedules the next one when it ends.
+    if (this.inProgress === undefined) this.schedule(this.interval.intervalMs);
   }
 
   /** Stops the loop; resolves once a scan in progress (an asynchronous one) has ended. */

@@ -85,6 +85,9 @@ export class ScanWorker implements ScanSource {
     const { file, entry } = workerEntry(import.meta.url, 'scan-worker-thread');
     const data: ScanWorkerData = { entry, regions, profiler: options.profiler ?? {}, pin: options.pin ?? false, accessed, state };
     this.worker = new Worker(file, { workerData: data });
+    // Idle, the worker does not keep the process alive (an abandoned session must not hang
+    // its exit); while the main thread waits for it (start, a scan, close) it does.
+    this.worker.unref();
     this.worker.on('message', (reply: ScanWorkerReply) => this.settle(reply));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new AgentError(`the profiler's worker thread exited (code ${code})`, { code })));
@@ -129,6 +132,7 @@ export class ScanWorker implements ScanSource {
     this.closed ??= (async () => {
       if (this.failure === undefined) {
         const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+        this.worker.ref();
         this.worker.postMessage({ type: 'close' } satisfies ScanWorkerRequest);
         const timer = setTimeout(() => void this.worker.terminate(), 5000);
         await exited;
@@ -140,6 +144,7 @@ export class ScanWorker implements ScanSource {
 
   private next(): Promise<ScanWorkerReply> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.worker.ref();
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
     });
@@ -148,6 +153,7 @@ export class ScanWorker implements ScanSource {
   private settle(reply: ScanWorkerReply): void {
     const waiting = this.waiting;
     this.waiting = undefined;
+    this.worker.unref();
     waiting?.resolve(reply);
   }
 

@@ -52,6 +52,12 @@ describe('balloon agent in the VM', () => {
     expect(result.agentErrors).toEqual([]);
     // As root in the guest the agent's own per-page arrays are locked in memory (mlock).
     expect(result.agentResidency?.pinnedBytes).toBeGreaterThan(0);
+    // And its code stays resident once used (mlock2 on fault of its file mappings).
+    expect(result.agentResidency?.codeError).toBeUndefined();
+    expect(result.agentResidency?.codeBytes).toBeGreaterThan(1 << 20);
+    // The profiler scans on its worker thread, off the thread that answers.
+    expect(result.cpuBreakdown?.agent?.scanThread).toBe('worker');
+    expect(result.cpuBreakdown?.agent?.folds).toBe(result.cpuBreakdown?.agent?.scans);
     const counters = result.kernelCounters ?? {};
     // The handler is installed before the process registers: no request finds it without one.
     expect(counters['signals_undelivered'], JSON.stringify(counters)).toBe(0);

@@ -123,4 +123,45 @@ describe('ScanLoop', () => {
     expect(scan).toHaveBeenCalledTimes(4);
     loop.stop();
   });
+
+  it('an asynchronous scan (a worker\'s): the next is timed from its end, stop() waits for it, and a rejection stops the loop', async () => {
+    vi.useFakeTimers();
+    const stats = { scan: 0, present: 100, swapped: 0, accessed: 0, newlyAccessed: 0 };
+    let finish: (() => void) | undefined;
+    let fail = false;
+    const scan = vi.fn(
+      () =>
+        new Promise<typeof stats>((resolve, reject) => {
+          finish = () => (fail ? reject(new Error('worker gone')) : resolve(stats));
+        }),
+    );
+    const errors: unknown[] = [];
+    const loop = new ScanLoop(scan, { minMs: 100, maxMs: 100, initialMs: 100 }, (e) => errors.push(e));
+    loop.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(scan).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1000); // the scan takes long: no second one meanwhile
+    expect(scan).toHaveBeenCalledTimes(1);
+    finish!();
+    await vi.advanceTimersByTimeAsync(99);
+    expect([scan.mock.calls.length, loop.scans]).toEqual([1, 1]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(scan).toHaveBeenCalledTimes(2);
+    let stopped = false;
+    const stopping = loop.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped, 'stop() waits for the scan in progress').toBe(false);
+    finish!();
+    await stopping;
+    expect(loop.scans).toBe(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(scan, 'no scan after stop').toHaveBeenCalledTimes(2);
+    loop.start();
+    await vi.advanceTimersByTimeAsync(100);
+    fail = true;
+    finish!();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(errors).toEqual([new Error('worker gone')]);
+    expect(scan).toHaveBeenCalledTimes(3);
+  });
 });
