@@ -78,7 +78,7 @@ export class ProfiledMemory implements ProfilerPort {
   scan(): HistoryUpdateStats {
     const since = this.releases;
     const snapshot = this.source.scan();
-    if (snapshot instanceof Promise) throw new AgentError('this profiler scans on another thread: use scanAsync()');
+    if (snapshot instanceof Promise) throw new AgentError('this profiler scans on another thread: await its scan(), then fold(snapshot, since)');
     return this.fold(snapshot, since);
   }
 

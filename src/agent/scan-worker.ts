@@ -76,6 +76,7 @@ export class ScanWorker implements ScanSource {
   private waiting: { resolve: (reply: ScanWorkerReply) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
+  private readonly exited: Promise<void>;
 
   private constructor(regions: readonly ByteRange[], options: ScanWorkerOptions) {
     this.layout = new RegionLayout(regions);
@@ -90,7 +91,12 @@ export class ScanWorker implements ScanSource {
     this.worker.unref();
     this.worker.on('message', (reply: ScanWorkerReply) => this.settle(reply));
     this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new AgentError(`the profiler's worker thread exited (code ${code})`, { code })));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        this.fail(new AgentError(`the profiler's worker thread exited (code ${code})`, { code }));
+        resolve();
+      });
+    });
   }
 
   /** Starts the worker and waits until its profiler is open (and its arrays pinned, if asked). */
@@ -130,14 +136,12 @@ export class ScanWorker implements ScanSource {
   /** Closes the profiler's files and ends the worker. Later calls return the same promise. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      if (this.failure === undefined) {
-        const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-        this.worker.ref();
-        this.worker.postMessage({ type: 'close' } satisfies ScanWorkerRequest);
-        const timer = setTimeout(() => void this.worker.terminate(), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      // The worker closes the profiler's files and exits; one that does not within 5 s is terminated.
+      this.worker.ref();
+      this.worker.postMessage({ type: 'close' } satisfies ScanWorkerRequest);
+      const timer = setTimeout(() => void this.worker.terminate(), 5000);
+      await this.exited;
+      clearTimeout(timer);
     })();
     return this.closed;
   }

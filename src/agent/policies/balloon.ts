@@ -95,7 +95,7 @@ export class BalloonPolicy implements EvictionPolicy {
   private victims = new Uint32Array(0);
   /**
    * The order of victims as of the last refresh: probation's pages by last
-   * access, aging counter and index, packed one per number (see packKey),
+   * access, aging counter and index, packed one per number (see pageScale),
    * then, once probation is exhausted, the protected set's in the same order.
    */
   private queue = new Float64Array(0);
@@ -325,9 +325,9 @@ export class BalloonPolicy implements EvictionPolicy {
 
   /**
    * The factor that packs a page's key (last access × 256 + aging counter)
-   * and its index into one number, exact in a double: a power of two above
-   * the page count (2^20 for 4 GiB of pages), leaving 2^33 for the key, far
-   * above 256 × the scans of any run.
+   * and its index into one number, exact in a double: the power of two above
+   * the page count (2^21 for the 2^20 pages of 4 GiB), which leaves 2^32 for
+   * the key, that is 2^24 scans, far more than any run makes.
    */
   private pageScale(pageCount: number): number {
     return 2 ** Math.max(1, Math.ceil(Math.log2(pageCount + 1)));
