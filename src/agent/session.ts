@@ -82,12 +82,10 @@ export interface AgentTiming {
   scanThread: ScanThread;
   /** The scans, on the thread that ran them (the worker's CPU time with scanThread 'worker'). */
   scans: StageTime;
-  /**
-   * With scanThread 'worker': folding each scan into the history and the
-   * policy's order of victims (EvictionPolicy.prepare), on the main thread
-   * (count 0 otherwise: the scans include it).
-   */
+  /** With scanThread 'worker': folding each scan into the history, on the main thread (count 0 otherwise: the scans include it). */
   folds: StageTime;
+  /** The policy's refresh after each scan (EvictionPolicy.prepare), on the main thread; count 0 for a policy without one. */
+  prepares: StageTime;
   selections: StageTime;
 }
 
@@ -116,12 +114,12 @@ export class AgentSession {
     policy: EvictionPolicy,
     scanInterval: Partial<AdaptiveScanIntervalOptions>,
     private readonly cpuSource: ThreadCpuSource | null,
-    private readonly timers: { scans: StageTimer; folds: StageTimer; selections: StageTimer },
+    private readonly timers: { scans: StageTimer; folds: StageTimer; prepares: StageTimer; selections: StageTimer },
   ) {
     const source = memory.source;
     // After each scan the policy brings its order of victims up to date, so that answers only take from it.
     const prepared = <T>(stats: T): T => {
-      policy.prepare?.(memory.history);
+      if (policy.prepare !== undefined) timers.prepares.time(() => policy.prepare!(memory.history));
       return stats;
     };
     const scan =
@@ -130,9 +128,9 @@ export class AgentSession {
             const since = memory.releaseCount;
             const snapshot = await source.scan();
             timers.scans.add(source.lastCost.wallMs, source.lastCost.cpuMs);
-            return timers.folds.time(() => prepared(memory.fold(snapshot, since)));
+            return prepared(timers.folds.time(() => memory.fold(snapshot, since)));
           }
-        : () => timers.scans.time(() => prepared(memory.scan()));
+        : () => prepared(timers.scans.time(() => memory.scan()));
     this.scanLoop = new ScanLoop(scan, scanInterval, (error) => this.errors.push(`profiler: ${message(error)}`));
   }
 
@@ -185,6 +183,7 @@ export class AgentSession {
       const timers = {
         scans: source instanceof ScanWorker ? new StageTimer(wall, null, source.cpuSource !== null) : new StageTimer(wall, cpuNow),
         folds: new StageTimer(wall, cpuNow),
+        prepares: new StageTimer(wall, cpuNow),
         selections: new StageTimer(wall, cpuNow),
       };
       const policy = timedPolicy(options.policy, timers.selections);
@@ -204,13 +203,14 @@ export class AgentSession {
     }
   }
 
-  /** Time in scans, folds and selections so far. */
+  /** Time in scans, folds, the policy's refreshes and selections so far. */
   get timing(): AgentTiming {
     return {
       cpuSource: this.cpuSource,
       scanThread: this.memory.source instanceof ScanWorker ? 'worker' : 'main',
       scans: this.timers.scans.total,
       folds: this.timers.folds.total,
+      prepares: this.timers.prepares.total,
       selections: this.timers.selections.total,
     };
   }

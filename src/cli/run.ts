@@ -343,6 +343,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
                 scanThread: timing1.scanThread,
                 scans: stageDelta(timing0.scans, timing1.scans),
                 folds: stageDelta(timing0.folds, timing1.folds),
+                prepares: stageDelta(timing0.prepares, timing1.prepares),
                 selections: stageDelta(timing0.selections, timing1.selections),
               },
       }),

@@ -32,6 +32,7 @@ export interface CpuBreakdownInput {
     scanThread: 'main' | 'worker';
     scans: TimedStage;
     folds: TimedStage;
+    prepares: TimedStage;
     selections: TimedStage;
   } | null;
 }
@@ -53,8 +54,9 @@ export interface RunCpuBreakdown {
    * The agent's work: profiler scans (pagemap and page-idle reads and
    * writes; on the profiler's worker thread, or on the main thread where
    * they include the history update), folds of the worker's scans into the
-   * history (main thread), and policy selections (answers and proactive
-   * rounds; main thread), each with its count and wall time; otherMs is the
+   * history (main thread), the policy's refreshes after each scan (main
+   * thread), and policy selections (answers and proactive rounds; main
+   * thread), each with its count and wall time; otherMs is the
    * rest of the main thread (the controller around the selections, the
    * free-memory sampler, the event loop, the command), clamped at 0. Null
    * without an agent.
@@ -66,6 +68,9 @@ export interface RunCpuBreakdown {
     scanWallMs: number;
     folds: number;
     foldMs: number | null;
+    prepares: number;
+    prepareMs: number | null;
+    prepareWallMs: number;
     selections: number;
     selectionMs: number | null;
     selectionWallMs: number;
@@ -104,10 +109,13 @@ export function cpuBreakdown(input: CpuBreakdownInput): RunCpuBreakdown {
             scanWallMs: a.scans.wallMs,
             folds: a.folds.count,
             foldMs: a.folds.cpuMs,
+            prepares: a.prepares.count,
+            prepareMs: a.prepares.cpuMs,
+            prepareWallMs: a.prepares.wallMs,
             selections: a.selections.count,
             selectionMs: a.selections.cpuMs,
             selectionWallMs: a.selections.wallMs,
-            otherMs: minus(input.mainThreadMs, onWorker ? a.folds.cpuMs : a.scans.cpuMs, a.selections.cpuMs),
+            otherMs: minus(input.mainThreadMs, onWorker ? a.folds.cpuMs : a.scans.cpuMs, a.prepares.cpuMs, a.selections.cpuMs),
           },
     otherThreadsMs: minus(input.processMs, input.mainThreadMs, workload.threadMs, ...(onWorker ? [a!.scans.cpuMs] : [])),
   };

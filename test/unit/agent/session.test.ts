@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BalloonSignal, KernelPort, SwapOutResult } from '../../../src/agent/kernel-port.js';
 import { PageState, type ByteRange } from '../../../src/agent/page-state.js';
 import { nodeFileIo } from '../../../src/agent/file-io.js';
+import { BalloonPolicy } from '../../../src/agent/policies/balloon.js';
 import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
 import { AgentSession, probeRegistration } from '../../../src/agent/session.js';
 import { makeTempDir, writeBitmap, writePagemap } from './helpers.js';
@@ -108,6 +109,7 @@ describe('AgentSession', () => {
       scanThread: 'main',
       scans: { count: 2, wallMs: 20, cpuMs: 2 },
       folds: { count: 0, wallMs: 0, cpuMs: 0 },
+      prepares: { count: 0, wallMs: 0, cpuMs: 0 },
       selections: { count: 1, wallMs: 10, cpuMs: 1 },
     });
     await session.stop();
@@ -253,15 +255,30 @@ describe('AgentSession', () => {
       await session.controller.whenIdle();
       expect(session.controller.stats).toMatchObject({ pagesFreed: 4, answersShort: 0 });
       await session.stop();
-      const { scans, folds } = session.timing;
+      const { scans, folds, prepares } = session.timing;
       expect(scans.count).toBeGreaterThanOrEqual(2);
       expect(folds.count).toBe(scans.count);
+      expect(prepares.count).toBe(0);
       expect(scans.wallMs).toBeGreaterThan(0);
       const scansAtStop = session.scans;
       await new Promise((r) => setTimeout(r, 100));
       expect(session.scans, 'no scan after stop').toBe(scansAtStop);
       expect(session.errors).toEqual([]);
       expect(kernel.events.slice(-2)).toEqual(['unregister', 'unlisten']);
+    });
+
+    it('times the balloon policy\'s refresh after each scan apart from the folds (FIFO has none)', async () => {
+      const session = await startWorker({ policy: new BalloonPolicy() });
+      await until(() => session.scans >= 1, 'a scan');
+      kernel.listener!({ pagesWanted: 2, freePages: 0 }); // the policy's first call: it refreshes from then on
+      await session.controller.whenIdle();
+      const scansBefore = session.scans;
+      await until(() => session.scans >= scansBefore + 2, 'two more scans');
+      await session.stop();
+      const { folds, prepares } = session.timing;
+      expect(prepares.count).toBeGreaterThanOrEqual(2);
+      expect(prepares.count).toBeLessThanOrEqual(folds.count);
+      expect(session.controller.stats.pagesFreed).toBe(2);
     });
 
     it('reports the worker\'s profiler errors with their advice, and keeps answering', async () => {

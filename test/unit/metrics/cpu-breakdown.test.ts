@@ -12,6 +12,7 @@ describe('CPU breakdown of a run', () => {
         scanThread: 'main',
         scans: { count: 12, wallMs: 130, cpuMs: 120 },
         folds: { count: 0, wallMs: 0, cpuMs: 0 },
+        prepares: { count: 0, wallMs: 0, cpuMs: 0 },
         selections: { count: 40, wallMs: 45, cpuMs: 30 },
       },
     });
@@ -20,7 +21,7 @@ describe('CPU breakdown of a run', () => {
       processMs: 1000,
       workload: { threadMs: 600, runMs: 500, verifyMs: 50 },
       mainThreadMs: 300,
-      agent: { scanThread: 'main', scans: 12, scanMs: 120, scanWallMs: 130, folds: 0, foldMs: 0, selections: 40, selectionMs: 30, selectionWallMs: 45, otherMs: 150 },
+      agent: { scanThread: 'main', scans: 12, scanMs: 120, scanWallMs: 130, folds: 0, foldMs: 0, prepares: 0, prepareMs: 0, prepareWallMs: 0, selections: 40, selectionMs: 30, selectionWallMs: 45, otherMs: 150 },
       otherThreadsMs: 100,
     });
     // The parts add up to the process.
@@ -37,13 +38,30 @@ describe('CPU breakdown of a run', () => {
         scanThread: 'worker',
         scans: { count: 12, wallMs: 130, cpuMs: 120 },
         folds: { count: 12, wallMs: 25, cpuMs: 20 },
+        prepares: { count: 12, wallMs: 60, cpuMs: 50 },
         selections: { count: 40, wallMs: 45, cpuMs: 30 },
       },
     });
-    expect(b.agent).toEqual({ scanThread: 'worker', scans: 12, scanMs: 120, scanWallMs: 130, folds: 12, foldMs: 20, selections: 40, selectionMs: 30, selectionWallMs: 45, otherMs: 150 });
+    expect(b.agent).toEqual({
+      scanThread: 'worker',
+      scans: 12,
+      scanMs: 120,
+      scanWallMs: 130,
+      folds: 12,
+      foldMs: 20,
+      prepares: 12,
+      prepareMs: 50,
+      prepareWallMs: 60,
+      selections: 40,
+      selectionMs: 30,
+      selectionWallMs: 45,
+      otherMs: 100,
+    });
     expect(b.otherThreadsMs).toBe(80);
-    // The parts add up to the process: the worker's scans, and on the main thread folds, selections and the rest.
-    expect(b.workload.threadMs! + b.agent!.scanMs! + b.agent!.foldMs! + b.agent!.selectionMs! + b.agent!.otherMs! + b.otherThreadsMs!).toBe(b.processMs);
+    // The parts add up to the process: the worker's scans, and on the main thread folds, refreshes, selections and the rest.
+    expect(
+      b.workload.threadMs! + b.agent!.scanMs! + b.agent!.foldMs! + b.agent!.prepareMs! + b.agent!.selectionMs! + b.agent!.otherMs! + b.otherThreadsMs!,
+    ).toBe(b.processMs);
   });
 
   it('a kernel baseline has no agent; without thread clocks only the process is known; the clocks\' rounding never makes a part negative', () => {
@@ -57,14 +75,34 @@ describe('CPU breakdown of a run', () => {
         processMs: 500,
         mainThreadMs: null,
         workload: null,
-        agent: { scanThread: 'main', scans: { count: 2, wallMs: 9, cpuMs: null }, folds: { count: 0, wallMs: 0, cpuMs: null }, selections: { count: 0, wallMs: 0, cpuMs: null } },
+        agent: {
+          scanThread: 'main',
+          scans: { count: 2, wallMs: 9, cpuMs: null },
+          folds: { count: 0, wallMs: 0, cpuMs: null },
+          prepares: { count: 0, wallMs: 0, cpuMs: null },
+          selections: { count: 0, wallMs: 0, cpuMs: null },
+        },
       }),
     ).toEqual({
       source: null,
       processMs: 500,
       workload: { threadMs: null, runMs: null, verifyMs: null },
       mainThreadMs: null,
-      agent: { scanThread: 'main', scans: 2, scanMs: null, scanWallMs: 9, folds: 0, foldMs: null, selections: 0, selectionMs: null, selectionWallMs: 0, otherMs: null },
+      agent: {
+        scanThread: 'main',
+        scans: 2,
+        scanMs: null,
+        scanWallMs: 9,
+        folds: 0,
+        foldMs: null,
+        prepares: 0,
+        prepareMs: null,
+        prepareWallMs: 0,
+        selections: 0,
+        selectionMs: null,
+        selectionWallMs: 0,
+        otherMs: null,
+      },
       otherThreadsMs: null,
     });
   });
