@@ -43,6 +43,7 @@ export { DEFAULT_PROFILER_OPTIONS, Profiler, type ProfilerOptions, type ScanResu
 export { RegionLayout } from './region-layout.js';
 export { AdaptiveScanInterval, DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS, type AdaptiveScanIntervalOptions } from './scan-interval.js';
 export { ScanLoop } from './scan-loop.js';
+export { AccessMapRecorder, type AccessMap } from './access-map.js';
 export { AgentSession, probeRegistration, type AgentResidency, type AgentSessionOptions, type AgentTiming, type PinnedMemory } from './session.js';
 export { StageTimer, timedPolicy, type StageTime } from './stage-timer.js';
 export { parseSchedstatMs, parseStatCpuMs, threadCpuClock, type ThreadCpuClock, type ThreadCpuClockOptions, type ThreadCpuSource } from './thread-cpu.js';

@@ -43,6 +43,8 @@ export class ProfiledMemory implements ProfilerPort {
   /** Per page, the number of the last markReleased() call that covered it (0: never). */
   private readonly releasedAt: Uint32Array;
   private releases = 0;
+  /** Called with each scan as it is folded, after the releases are applied (the session's access map). */
+  onFold: ((snapshot: ScanSnapshot) => void) | undefined;
 
   constructor(readonly source: ScanSource) {
     const n = source.layout.pageCount;
@@ -98,6 +100,7 @@ export class ProfiledMemory implements ProfilerPort {
         if (state[page] === PageState.Present && (this.inFlight[page]! > 0 || this.releasedAt[page]! > since)) state[page] = PageState.Swapped;
       }
     }
+    this.onFold?.(snapshot);
     return this.history.update(snapshot.accessed, state);
   }
 

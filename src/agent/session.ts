@@ -2,6 +2,7 @@ import { BalloonController, type ControllerOptionsInput } from './controller.js'
 import type { KernelPort } from './kernel-port.js';
 import type { ByteRange } from './page-state.js';
 import type { EvictionPolicy } from './policies/policy.js';
+import { AccessMapRecorder, type AccessMap } from './access-map.js';
 import { AgentError } from './errors.js';
 import { ProfiledMemory } from './profiled-memory.js';
 import { Profiler, type ProfilerOptions } from './profiler.js';
@@ -107,6 +108,7 @@ export class AgentSession {
   private pinnedCode: PinnedMemory | undefined;
   /** Whether the profiler's, the history's and the policy's arrays are pinned (AgentSessionOptions.pin). */
   residency: AgentResidency = null;
+  private readonly accessRecorder: AccessMapRecorder;
 
   private constructor(
     readonly memory: ProfiledMemory,
@@ -116,6 +118,8 @@ export class AgentSession {
     private readonly cpuSource: ThreadCpuSource | null,
     private readonly timers: { scans: StageTimer; folds: StageTimer; prepares: StageTimer; selections: StageTimer },
   ) {
+    this.accessRecorder = new AccessMapRecorder(memory.layout.pageCount);
+    memory.onFold = (snapshot) => this.accessRecorder.record(snapshot.accessed);
     const source = memory.source;
     // After each scan the policy brings its order of victims up to date, so that answers only take from it.
     const prepared = <T>(stats: T): T => {
@@ -213,6 +217,11 @@ export class AgentSession {
       prepares: this.timers.prepares.total,
       selections: this.timers.selections.total,
     };
+  }
+
+  /** The scans so far as an access map, time relative to startMs (Date.now() clock): what the report's heatmap draws. */
+  accessMap(startMs: number): AccessMap {
+    return this.accessRecorder.since(startMs);
   }
 
   /** Profiler scans so far. */

@@ -369,6 +369,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       answers,
       signalLatency: summarizeSignalLatency(answers),
       scans: agent?.scans ?? null,
+      accessMap: agent?.accessMap(runStartedAt) ?? null,
       agentResidency: agent?.residency ?? null,
       agentErrors,
       integrity: run.integrity,

@@ -178,21 +178,23 @@ export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSp
 const HEAT_SCALE = { scheme: 'viridis', type: 'sqrt', zero: true } as const;
 
 /**
- * References per (time bucket, page bucket); every bucket is drawn, those
- * without a reference in the colour scale's zero colour.
+ * References (reference string) or pages found accessed (profiler scans)
+ * per (time bucket, page bucket); every bucket is drawn, empty ones in the
+ * colour scale's zero colour.
  */
 export function heatmapChart(h: Heatmap): TopLevelSpec {
+  const measured = h.source === 'profiler-scans';
   return {
     width: 820,
     height: 200,
     data: { values: h.cells },
     mark: { type: 'rect', aria: false },
     encoding: {
-      x: { field: 't0', type: 'quantitative', title: 'reference index (time →)', scale: { nice: false, zero: true }, axis: { grid: false } },
+      x: { field: 't0', type: 'quantitative', title: measured ? 'time since the run started (s)' : 'reference index (time →)', scale: { nice: false, zero: true }, axis: { grid: false } },
       x2: { field: 't1' },
       y: { field: 'a0', type: 'quantitative', title: 'page number', scale: { nice: false, zero: true, reverse: true }, axis: { grid: false } },
       y2: { field: 'a1' },
-      color: { field: 'count', type: 'quantitative', title: 'references', scale: HEAT_SCALE },
+      color: { field: 'count', type: 'quantitative', title: measured ? 'pages accessed' : 'references', scale: HEAT_SCALE },
     },
   } as TopLevelSpec;
 }

@@ -64,17 +64,16 @@ export function freeMemoryFigure(w: WorkloadSummary): Figure | null {
 }
 
 export function heatmapFigure(workload: string, h: Heatmap): Figure {
-  return {
-    name: `${fileSafe(workload)}-heatmap`,
-    title: `Access heatmap (${workload})`,
-    caption:
-      `Reference-string heatmap: computed on the host from the workload's reference string (runs carry no profiler scan data): ` +
-      `${h.spec.name}, ${n(h.spec.pages)} pages, ${n(h.references)} references. ` +
-      `Each row is a bucket of ${bucketText(h.pagesPerRow, 'page')} (${h.rows} rows), each column a bucket of ${bucketText(h.referencesPerColumn, 'reference')} (${h.columns} columns); ` +
-      'the colour is the number of references to the row\'s pages in the column\'s stretch of time (square-root scale); a bucket without a reference has the scale\'s zero colour.',
-    wide: true,
-    spec: heatmapChart(h),
-  };
+  const caption =
+    h.source === 'profiler-scans'
+      ? `Measured: the profiler's scans in the ${h.policy} run (its first successful repetition), ${n(h.scans)} scans over ${h.seconds.toFixed(1)} s, ${n(h.pages)} pages. ` +
+        `Each row is a bucket of ${bucketText(h.pagesPerRow, 'page')} (${h.rows} rows), each column ${h.secondsPerColumn.toFixed(2)} s (${h.columns} columns); ` +
+        'the colour is the number of the row\'s pages that the column\'s scans found accessed since the scan before (square-root scale); a bucket without one has the scale\'s zero colour.'
+      : `Reference-string heatmap: computed on the host from the workload's reference string (no run of the workload carries profiler scans): ` +
+        `${h.spec.name}, ${n(h.spec.pages)} pages, ${n(h.references)} references. ` +
+        `Each row is a bucket of ${bucketText(h.pagesPerRow, 'page')} (${h.rows} rows), each column a bucket of ${bucketText(h.referencesPerColumn, 'reference')} (${h.columns} columns); ` +
+        'the colour is the number of references to the row\'s pages in the column\'s stretch of time (square-root scale); a bucket without a reference has the scale\'s zero colour.';
+  return { name: `${fileSafe(workload)}-heatmap`, title: `Access heatmap (${workload})`, caption, wide: true, spec: heatmapChart(h) };
 }
 
 export function latencyFigure(w: WorkloadSummary): Figure | null {

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FIGURES_DIR, workloadFigures } from './figures.js';
-import { referenceHeatmap, specFor, type Heatmap } from './heatmap.js';
+import { referenceHeatmap, scanHeatmap, specFor, type Heatmap } from './heatmap.js';
 import { renderHtml, type WorkloadCharts } from './html.js';
 import { loadResults } from './load.js';
 import { renderMarkdown, type FigureLink } from './markdown.js';
@@ -28,8 +28,18 @@ export interface ReportFiles {
   summary: string;
 }
 
-/** The heatmap of the workload as its runs (or else its MIN simulation) ran it; null when unknown or too long. */
+/**
+ * The workload's heatmap: measured, from the profiler's scans of a run that
+ * recorded them (the balloon policy's first, else any agent policy's);
+ * else from the reference string as its runs (or its MIN simulation) ran
+ * it; null when unknown or too long.
+ */
 function heatmapFor(w: ReportModel['workloads'][number]): Heatmap | null {
+  const scanned = w.okRuns
+    .map((r) => r.result!)
+    .filter((r) => (r.accessMap?.scans.length ?? 0) > 0)
+    .sort((a, b) => Number(b.policy === 'balloon') - Number(a.policy === 'balloon'));
+  if (scanned.length > 0) return scanHeatmap(scanned[0]!.accessMap!, scanned[0]!.policy);
   const first = w.okRuns[0]?.result;
   const scale = first ? { pages: first.pages, passes: first.passes, seed: first.seed } : w.bound ? { pages: w.bound.pages, passes: w.bound.passes, seed: w.bound.seed } : null;
   const spec = specFor(w.workload, scale);

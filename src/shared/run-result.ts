@@ -2,7 +2,7 @@
  * What one `balloon run` reports (its JSON), and the policy names and
  * defaults that runs, experiments and reports share.
  */
-import { POLICY_NAMES, type AgentResidency, type AnswerRecord, type ControllerStats } from '../agent/index.js';
+import { POLICY_NAMES, type AccessMap, type AgentResidency, type AnswerRecord, type ControllerStats } from '../agent/index.js';
 import type { FreeMemorySample, RunCpuBreakdown, SignalLatencySummary, SwapDevice } from '../metrics/index.js';
 import type { IntegrityResult, RegionKind } from '../workloads/index.js';
 
@@ -65,6 +65,13 @@ export interface RunResult {
    */
   signalLatency?: SignalLatencySummary | null;
   scans: number | null;
+  /**
+   * The profiler's scans during the run as an access map (per scan, the
+   * pages accessed in each bucket of pages; src/agent/access-map.ts): what
+   * the report's heatmap draws. Null for the kernel baseline. Absent from
+   * results recorded before it existed.
+   */
+  accessMap?: AccessMap | null;
   /**
    * Whether the agent's per-page arrays were kept resident (mlock): the bytes
    * pinned, or why they could not be (then they were swappable); null for the

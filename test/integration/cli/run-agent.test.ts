@@ -103,12 +103,23 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
       expect(order, JSON.stringify(l)).toEqual([...order].sort((x, y) => x - y));
       expect(a.pagesAsked).toBe(32);
     }
-    // The agent's CPU: its scans and selections (answers and proactive rounds), within the main thread's.
+    // The agent's CPU: the scans on the profiler's worker thread; the folds, the policy's refreshes and
+    // the selections (answers and proactive rounds) within the main thread's.
     const cpu = result.cpuBreakdown!;
+    expect(cpu.agent!.scanThread).toBe('worker');
     expect(cpu.agent!.scans).toBeGreaterThan(0);
     expect(cpu.agent!.scans).toBeLessThanOrEqual(result.scans!);
+    expect(cpu.agent!.folds).toBe(cpu.agent!.scans);
     expect(cpu.agent!.selections).toBeGreaterThanOrEqual(result.controller!.selections);
-    expect(cpu.agent!.scanMs! + cpu.agent!.selectionMs!).toBeLessThanOrEqual(cpu.mainThreadMs! + 20);
+    expect(cpu.agent!.foldMs! + cpu.agent!.prepareMs! + cpu.agent!.selectionMs!).toBeLessThanOrEqual(cpu.mainThreadMs! + 20);
+    // The scans as an access map for the report's heatmap: the run's scans, and the pages they saw accessed.
+    const map = result.accessMap!;
+    expect(map.pages).toBe(result.pages);
+    expect(map.rows).toBe(Math.min(40, result.pages));
+    expect(map.scans.length).toBeGreaterThan(0);
+    expect(map.scans.length).toBeLessThanOrEqual(result.scans!);
+    expect(map.scans.every((s) => s.tMs >= 0 && s.accessed.length === map.rows)).toBe(true);
+    expect(map.scans.flatMap((s) => s.accessed).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(cpu.workload.threadMs).toBeGreaterThan(0);
     expect(result.signalLatency).toMatchObject({ answers: result.answers.length, sendStamped: result.answers.length });
     expect(result.signalLatency!.stages.endMs!.max).toBe(Math.max(...result.answers.map((a) => a.latency!.endMs)));

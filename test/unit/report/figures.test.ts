@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { heatmapChart } from '../../../src/report/charts.js';
 import { bucketText, fileSafe, heatmapFigure, workloadFigures } from '../../../src/report/figures.js';
-import { bucketSize, bucketStart, referenceHeatmap } from '../../../src/report/heatmap.js';
+import { bucketSize, bucketStart, referenceHeatmap, scanHeatmap } from '../../../src/report/heatmap.js';
 import { loadResults } from '../../../src/report/load.js';
 import { renderSvgFile } from '../../../src/report/render.js';
 import { summarize } from '../../../src/report/summary.js';
@@ -45,6 +45,52 @@ describe('heatmap buckets', () => {
       if (c.count === 0) expect(fills[i]).toBe(viridis0);
       if (c.count === max) expect(fills[i]).toBe('rgb(253, 231, 37)');
     });
+  });
+});
+
+describe('measured heatmap (the profiler\'s scans of a run)', () => {
+  // 10 pages in 4 buckets (0-2, 3-4, 5-7, 8-9); scans at 0, 1, 2.5 and 3.999 s.
+  const map = {
+    pages: 10,
+    rows: 4,
+    dropped: 0,
+    scans: [
+      { tMs: 0, accessed: [3, 0, 0, 0] },
+      { tMs: 1000, accessed: [0, 2, 0, 0] },
+      { tMs: 2500, accessed: [0, 0, 3, 1] },
+      { tMs: 3999, accessed: [1, 1, 1, 1] },
+    ],
+  };
+
+  it('sums each column\'s scans per page bucket over equal stretches of time up to the last scan', () => {
+    const h = scanHeatmap(map, 'balloon', 2)!;
+    expect(h).toMatchObject({ source: 'profiler-scans', policy: 'balloon', pages: 10, scans: 4, seconds: 4, rows: 4, columns: 2, secondsPerColumn: 2 });
+    expect(h.pagesPerRow).toEqual({ min: 2, max: 3 });
+    expect(h.cells.map((c) => [c.t0, c.t1, c.a0, c.a1, c.count])).toEqual([
+      [0, 2, 0, 3, 3],
+      [0, 2, 3, 5, 2],
+      [0, 2, 5, 8, 0],
+      [0, 2, 8, 10, 0],
+      [2, 4, 0, 3, 1],
+      [2, 4, 3, 5, 1],
+      [2, 4, 5, 8, 4],
+      [2, 4, 8, 10, 2],
+    ]);
+    // No more columns than scans; nothing to draw without a scan.
+    expect(scanHeatmap(map, 'balloon', 60)!.columns).toBe(4);
+    expect(scanHeatmap({ ...map, scans: [] }, 'balloon')).toBeNull();
+  });
+
+  it('says in its caption and axes that it is measured, and draws every cell', async () => {
+    const h = scanHeatmap(map, 'lru-approx', 2)!;
+    const f = heatmapFigure('course', h);
+    expect(f.caption).toContain('Measured: the profiler\'s scans in the lru-approx run (its first successful repetition), 4 scans over 4.0 s, 10 pages.');
+    expect(f.caption).toContain('Each row is a bucket of 2–3 pages (4 rows), each column 2.00 s (2 columns)');
+    const svg = await renderSvgFile(heatmapChart(h));
+    expect(svg).toContain('time since the run started (s)');
+    expect(svg).toContain('pages accessed');
+    const rects = /<g class="mark-rect role-mark[^>]*>(.*?)<\/g>/s.exec(svg)![1]!;
+    expect([...rects.matchAll(/<path [^>]*fill="([^"]+)"/g)]).toHaveLength(8);
   });
 });
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -268,3 +268,22 @@ describe('balloon report command', { timeout: 60_000 }, () => {
     expect(r.stderr.trim()).toMatch(/^balloon: error: .*src is not a results directory of balloon experiment \(no runs\.json\) \(see balloon report --help\)$/);
   });
 });
+
+describe('balloon report with runs that recorded their scans', { timeout: 60_000 }, () => {
+  it('draws the measured heatmap of the balloon run, and the reference string\'s where no run has scans', async () => {
+    const measured = fixtureCopy('balloon-report-scans-');
+    const file = path.join(measured, 'runs.json');
+    const runs = JSON.parse(readFileSync(file, 'utf8')) as Array<{ workload: string; policy: string; result: Record<string, unknown> | null }>;
+    const scans = [0, 1000, 2000, 3000].map((tMs, i) => ({ tMs, accessed: [i, 0, 4, 1] }));
+    for (const r of runs) {
+      if (r.workload === 'course' && r.result !== null && r.policy !== 'kernel') r.result['accessMap'] = { pages: 4096, rows: 4, scans, dropped: 0 };
+    }
+    writeFileSync(file, JSON.stringify(runs));
+    await writeReport(measured, { now: new Date('2025-01-16T00:00:00Z') });
+    const html = readFileSync(path.join(measured, 'report.html'), 'utf8');
+    expect(html).toContain('Measured: the profiler\'s scans in the balloon run (its first successful repetition), 4 scans over 3.0 s, 4,096 pages.');
+    expect(html.match(/Reference-string heatmap/g)).toHaveLength(1); // zipf's runs have none
+    expect(readFileSync(path.join(measured, 'figures', 'course-heatmap.svg'), 'utf8')).toContain('time since the run started (s)');
+  });
+});
+
