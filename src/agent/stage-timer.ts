@@ -55,11 +55,7 @@ export class StageTimer {
   }
 }
 
-/** The policy, with every selectVictims() timed (prepare() is passed on untimed: its caller times it). */
+/** The policy, with every selectVictims() timed (the session calls and times the policy's own prepare()). */
 export function timedPolicy(policy: EvictionPolicy, timer: StageTimer): EvictionPolicy {
-  return {
-    name: policy.name,
-    selectVictims: (state, pagesWanted) => timer.time(() => policy.selectVictims(state, pagesWanted)),
-    ...(policy.prepare === undefined ? {} : { prepare: (state) => policy.prepare!(state) }),
-  };
+  return { name: policy.name, selectVictims: (state, pagesWanted) => timer.time(() => policy.selectVictims(state, pagesWanted)) };
 }

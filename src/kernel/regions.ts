@@ -278,7 +278,7 @@ export function codeMappings(mapsText: string): FileMapping[] {
  * reclaim takes only file pages, the code of every process included, and an
  * agent whose code is evicted answers the kernel at the speed of its page
  * faults. `bytes` is the size of the ranges marked, not the memory locked
- * (pages never used are never loaded). Throws a BalloonSyscallError (mlock:
+ * (pages never used are never loaded). Throws a BalloonSyscallError (mlock2:
  * EPERM or ENOMEM without CAP_IPC_LOCK and enough RLIMIT_MEMLOCK), with
  * nothing left locked.
  */
