@@ -31,6 +31,8 @@ export interface RunRecord {
   stderrTail: string;
   /** The guest's state when the run started (fresh-state.ts); null when unknown (an injected executor, old results). */
   startState: StartState | null;
+  /** After a crash: the last lines of the guest kernel's log (why the run died: an OOM kill, a segfault, a hung task), or why it could not be read; null otherwise. */
+  guestLogTail?: string | null;
   result: RunResult | null;
 }
 
@@ -39,6 +41,32 @@ export interface CellOutcome extends ExecOutcome {
   startState?: StartState;
   /** Why the guest was not brought to the starting state (the run did not start). */
   startStateError?: string;
+  /** After a crash: the tail of the guest kernel's log, or why it could not be read. */
+  guestLog?: string;
+}
+
+/** Lines of the guest kernel's log kept after a crash. */
+export const GUEST_LOG_LINES = 40;
+
+/** Whether an outcome is a crash: the command ended by itself, unsuccessfully. */
+function crashed(outcome: ExecOutcome): boolean {
+  return !outcome.timedOut && !outcome.canceled && outcome.exitCode !== 0 && outcome.exitCode !== 124 && outcome.exitCode !== 137;
+}
+
+/** The guest command that prints the tail of its kernel log. */
+export function guestLogCommand(target: Pick<Target, 'asRoot'>, lines = GUEST_LOG_LINES): string {
+  return `${target.asRoot ? '' : 'sudo -n '}dmesg --ctime 2>/dev/null | tail -n ${lines}`;
+}
+
+/** The kernel's lines that say why a process died, the last one first looked for. */
+const DEATH_LINE = /Out of memory|Killed process|oom-kill|segfault|general protection|BUG:|Oops|blocked for more than|page allocation failure/;
+
+/** The line of a guest log that best says why a run died, or null. */
+export function causeLine(log: string): string | null {
+  const lines = log.split('\n').filter((l) => DEATH_LINE.test(l));
+  const killed = lines.filter((l) => /Killed process/.test(l)).pop();
+  const line = killed ?? lines.pop();
+  return line === undefined ? null : line.replace(/^\[[^\]]*\]\s*/, '').trim();
 }
 
 /** Runs one cell; tests inject a fake. */
@@ -70,7 +98,11 @@ export function targetExecutor(target: Target, matrix: ExperimentMatrix, scale: 
     const start = await fresh.prepare(options);
     if ('error' in start) return { exitCode: null, stdout: '', stderr: '', timedOut: false, canceled: options.signal.aborted, durationMs: 0, startStateError: start.error };
     const outcome = await target.exec(guestCommand(target, runArgs(cell, matrix, scale), matrix.timeoutSeconds), options);
-    return { ...outcome, startState: start.state };
+    if (!crashed(outcome)) return { ...outcome, startState: start.state };
+    // Why did it die? The guest's kernel log says it when the process was killed (or ssh with it).
+    const log = await target.exec(guestLogCommand(target), { ...options, timeoutMs: 30_000 });
+    const guestLog = log.exitCode === 0 ? log.stdout : `the guest's log could not be read (${log.timedOut ? 'timed out' : `exit ${log.exitCode}`}): ${tail(log.stderr, 2).trim()}`;
+    return { ...outcome, startState: start.state, guestLog };
   };
 }
 
@@ -109,6 +141,7 @@ export function recordRun(cell: Cell, command: string, startedAt: Date, outcome:
     command,
     stderrTail: tailLines(outcome.stderr),
     startState: outcome.startState ?? null,
+    guestLogTail: outcome.guestLog === undefined ? null : tailLines(outcome.guestLog, GUEST_LOG_LINES, 8000),
   };
   const failed = (failure: FailureKind, error: string, result: RunResult | null = null): RunRecord => ({ ...base, status: 'failed', failure, error, result });
   const lastErr = outcome.stderr.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
@@ -122,7 +155,8 @@ export function recordRun(cell: Cell, command: string, startedAt: Date, outcome:
   }
   if (outcome.exitCode !== 0) {
     const why = outcome.exitCode === 255 ? 'ssh failed' : outcome.exitCode === null ? 'killed' : `exit ${outcome.exitCode}`;
-    return failed('crash', `${why}${lastErr ? `: ${lastErr.slice(0, 300)}` : ''}`, result);
+    const cause = outcome.guestLog === undefined ? null : causeLine(outcome.guestLog);
+    return failed('crash', `${why}${lastErr ? `: ${lastErr.slice(0, 300)}` : ''}${cause === null ? '' : `; guest kernel: ${cause.slice(0, 200)}`}`, result);
   }
   if (result === null) return failed('bad-output', `no JSON result on stdout${outcome.stdout.trim() ? `: ${outcome.stdout.trim().slice(0, 120)}` : ' (empty)'}`);
   return { ...base, status: 'ok', failure: null, error: null, result };

@@ -34,8 +34,13 @@ describe('balloon experiment and report against the VM', () => {
       '--size', '448M', '--threshold', '160M', '--passes', '2', '--out', out,
     ]);
     process.stdout.write(`--- balloon experiment (exit ${r.exitCode}) ---\n${r.stderr.split('\n').slice(-15).join('\n')}\n`);
-    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const dirs = readdirSync(out);
+    if (r.exitCode !== 0 && dirs.length === 1 && existsSync(path.join(out, dirs[0]!, 'runs.json'))) {
+      // A crashed run keeps the guest kernel's log: print it, so that the failure says why.
+      const records = JSON.parse(readFileSync(path.join(out, dirs[0]!, 'runs.json'), 'utf8')) as RunRecord[];
+      for (const f of records.filter((x) => x.status === 'failed')) process.stdout.write(`--- ${f.policy}: ${f.error} ---\n${f.guestLogTail ?? '(no guest log)'}\n`);
+    }
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     expect(dirs).toHaveLength(1);
     dir = path.join(out, dirs[0]!);
     runs = JSON.parse(readFileSync(path.join(dir, 'runs.json'), 'utf8')) as RunRecord[];
