@@ -3,8 +3,9 @@ import { AdaptiveScanInterval, type AdaptiveScanIntervalOptions } from './scan-i
 
 /**
  * Runs a scan function on a timer whose period adapts to how much the
- * access pattern changes (AdaptiveScanInterval). The scan may be
- * asynchronous (a worker's): the next one is timed from its end. Errors
+ * access pattern changes (AdaptiveScanInterval), and stays within the
+ * interval's CPU budget given what each scan cost (scanCostMs). The scan may
+ * be asynchronous (a worker's): the next one is timed from its end. Errors
  * stop the loop and are reported to onError.
  */
 export class ScanLoop {
@@ -13,14 +14,19 @@ export class ScanLoop {
   private running = false;
   private inProgress: Promise<void> | undefined;
   scans = 0;
+  /** The wait chosen after the last scan: the adaptive interval, or longer where the CPU budget bounds it. */
+  lastWaitMs: number;
 
   constructor(
     private readonly scan: () => HistoryUpdateStats | Promise<HistoryUpdateStats>,
     intervalOptions: Partial<AdaptiveScanIntervalOptions> = {},
     private readonly onError: (error: unknown) => void = () => {},
     private readonly onScan: (stats: HistoryUpdateStats, nextMs: number) => void = () => {},
+    /** What the scan that just ended cost, in ms of CPU (or wall time): folding and the policy's refresh included. Without it the budget does not apply. */
+    private readonly scanCostMs: () => number = () => 0,
   ) {
     this.interval = new AdaptiveScanInterval(intervalOptions);
+    this.lastWaitMs = this.interval.intervalMs;
   }
 
   get intervalMs(): number {
@@ -69,7 +75,8 @@ export class ScanLoop {
 
   private scanned(stats: HistoryUpdateStats): void {
     this.scans++;
-    const next = this.interval.next(stats.newlyAccessed, stats.present);
+    const next = this.interval.next(stats.newlyAccessed, stats.present, this.scanCostMs());
+    this.lastWaitMs = next;
     try {
       this.onScan(stats, next);
     } catch (error) {

@@ -30,7 +30,7 @@ export interface AgentSessionOptions {
    * profiler.io is given: an I/O layer cannot cross threads).
    */
   scanThread?: ScanThread;
-  /** The profiler's scan interval (default: adaptive, starting at 1 s). */
+  /** The profiler's scan interval (default: adaptive, starting at 1 s, with profiling kept within 5% of one CPU: cpuBudget). */
   scanInterval?: Partial<AdaptiveScanIntervalOptions>;
   /** CPU clock of the agent's thread (default: /proc/thread-self; null: wall time only). */
   threadCpu?: ThreadCpuClock | null;
@@ -135,7 +135,20 @@ export class AgentSession {
             return prepared(timers.folds.time(() => memory.fold(snapshot, since)));
           }
         : () => prepared(timers.scans.time(() => memory.scan()));
-    this.scanLoop = new ScanLoop(scan, scanInterval, (error) => this.errors.push(`profiler: ${message(error)}`));
+    // What each scan cost, for the interval's CPU budget: the scan (on whichever thread), its fold and the refresh.
+    const spent = (): number =>
+      [timers.scans, timers.folds, timers.prepares].reduce((sum, timer) => {
+        const t = timer.total;
+        return sum + (t.cpuMs ?? t.wallMs);
+      }, 0);
+    let spentBefore = 0;
+    const scanCost = (): number => {
+      const now = spent();
+      const cost = now - spentBefore;
+      spentBefore = now;
+      return cost;
+    };
+    this.scanLoop = new ScanLoop(scan, scanInterval, (error) => this.errors.push(`profiler: ${message(error)}`), undefined, scanCost);
   }
 
   /**

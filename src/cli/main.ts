@@ -11,7 +11,7 @@ import { describeSize, PAGE_SIZE, plural, SIZE_GRAMMAR } from '../harness/sizes.
 import { DEFAULT_PASSES, makeSpec, MAX_REFERENCES, MIN_WORKLOAD_PAGES, referenceCount, WORKLOAD_DESCRIPTIONS, WORKLOAD_NAMES, WorkloadArgumentError } from '../workloads/index.js';
 import { oneLine, UsageError } from './errors.js';
 import { formatRun, formatSimulate } from './format.js';
-import { checkedOption, commandPath, commanderErrorLine, helpHint, pagesArg, positiveIntArg, readableFileArg, sizeArg } from './options.js';
+import { checkedOption, commandPath, cpuShareArg, commanderErrorLine, helpHint, pagesArg, positiveIntArg, readableFileArg, sizeArg } from './options.js';
 import { checkResultsDir, ensureOutDir } from './report-args.js';
 import { executeRun, planRun, RUN_POLICY_NAMES, type RunCliOptions } from './run.js';
 import { runSimulate, type SimulateCliOptions } from './simulate.js';
@@ -98,6 +98,7 @@ Every command has --help.`,
     .addOption(checkedOption('--trace-sample <n>', 'keep every n-th reference in --trace', positiveIntArg).default('1', '1'))
     .option('--no-bystander', 'kernel baseline: do not hold the threshold\'s worth of memory locked')
     .option('--reactive', 'agent policies: only answer the kernel\'s requests, no proactive rounds (docs/controller.md)')
+    .addOption(checkedOption('--scan-budget <share>', 'agent policies: the share of one CPU the profiler\'s scans, with folding them into the history and the policy\'s refresh, may take: "0.05" or "5%" (default 5%; docs/controller.md)', cpuShareArg))
     .option('--no-pin', 'agent policies: leave the agent\'s own arrays swappable (by default they are locked in memory, which needs root or CAP_IPC_LOCK)')
     .addOption(new Option('--bystander-method <method>', 'how the bystander holds memory (default: mlock from a perl child, else a ramfs as root)').choices(['mlock', 'ramfs']))
     .addOption(new Option('--region <kind>', 'memory of the workload (kernel baseline only: sab = SharedArrayBuffer)').choices(['auto', 'addon', 'sab']).default('auto'))

@@ -7,6 +7,7 @@
 import { accessSync, constants } from 'node:fs';
 import { InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { parseSizeBytes, parseSizePages, SizeError } from '../harness/sizes.js';
+import { parseCpuShare, UsageError } from '../shared/usage.js';
 
 /** `-r, --repetitions <n>` -> `-r/--repetitions`. */
 export function flagName(flags: string): string {
@@ -27,6 +28,19 @@ export function positiveIntArg(name: string): (text: string) => string {
     if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n <= 0) {
       const tooBig = /^\s*\d+\s*$/.test(text) && !Number.isSafeInteger(n);
       invalid(tooBig ? `${name} ${text} is too large (at most ${Number.MAX_SAFE_INTEGER})` : `${name} must be a positive integer, got "${text}"`);
+    }
+    return text;
+  };
+}
+
+/** A share of one CPU (shared/usage.ts's parseCpuShare: "0.05" or "5%"); the value stays as typed. */
+export function cpuShareArg(name: string): (text: string) => string {
+  return (text) => {
+    try {
+      parseCpuShare(text, name);
+    } catch (err) {
+      if (err instanceof UsageError) invalid(err.message);
+      throw err;
     }
     return text;
   };

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import {
   AgentSession,
+  DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS,
   createPolicy,
   encodeReferenceString,
   isPolicyName,
@@ -47,7 +48,7 @@ import {
   type WorkloadSpec,
 } from '../workloads/index.js';
 import { BASELINE_POLICY, DEFAULT_THRESHOLD_BYTES, RUN_POLICY_NAMES, type RunAnswer, type RunResult } from '../shared/run-result.js';
-import { parsePositiveInt, UsageError } from '../shared/usage.js';
+import { parseCpuShare, parsePositiveInt, UsageError } from '../shared/usage.js';
 import { startBystander, type Bystander, type BystanderMethod } from './bystander.js';
 import { hostHazard, isBalloonKernel, readMemAvailableBytes } from './host-guard.js';
 
@@ -73,6 +74,8 @@ export interface RunCliOptions {
   reactive?: boolean;
   /** false (`--no-pin`): leave the agent's arrays swappable. */
   pin?: boolean;
+  /** Agent policies: the share of one CPU profiling may take ("0.05", "5%"). */
+  scanBudget?: string;
 }
 
 export interface RunPlan {
@@ -90,6 +93,8 @@ export interface RunPlan {
   mode: 'proactive' | 'reactive' | null;
   /** Keep the agent's per-page arrays resident (mlock). */
   pin: boolean;
+  /** The share of one CPU the agent's profiling may take (AdaptiveScanIntervalOptions.cpuBudget); null for the kernel baseline. */
+  scanBudget: number | null;
 }
 
 export function checkPolicyName(name: string): string {
@@ -122,6 +127,7 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
   if (m !== undefined && m !== 'mlock' && m !== 'ramfs') throw new UsageError(`--bystander-method must be mlock or ramfs, got "${m}"`);
   if (o.reactive === true && policy === BASELINE_POLICY) throw new UsageError('--reactive is a mode of the agent: --policy kernel runs without it');
   if (o.pin === false && policy === BASELINE_POLICY) throw new UsageError('--no-pin is about the agent\'s memory: --policy kernel runs without an agent');
+  if (o.scanBudget !== undefined && policy === BASELINE_POLICY) throw new UsageError('--scan-budget is about the agent\'s profiler: --policy kernel runs without an agent');
   if (o.allowHost !== true) {
     const locked = policy === BASELINE_POLICY && o.bystander !== false ? (thresholdBytes ?? DEFAULT_THRESHOLD_BYTES) : 0;
     const balloonKernel = isBalloonKernel(balloonSysfsDir);
@@ -141,6 +147,7 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
     region,
     mode: policy === BASELINE_POLICY ? null : o.reactive === true ? 'reactive' : 'proactive',
     pin: policy !== BASELINE_POLICY && o.pin !== false,
+    scanBudget: policy === BASELINE_POLICY ? null : o.scanBudget === undefined ? DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS.cpuBudget : parseCpuShare(o.scanBudget, '--scan-budget'),
   };
 }
 
@@ -229,7 +236,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
         ...(pin === undefined ? {} : { pin }),
         ...(pinCode === undefined ? {} : { pinCode }),
         ...(deps.profilerOptions === undefined ? {} : { profiler: deps.profilerOptions }),
-        ...(deps.scanInterval === undefined ? {} : { scanInterval: deps.scanInterval }),
+        scanInterval: { ...deps.scanInterval, cpuBudget: plan.scanBudget ?? DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS.cpuBudget },
         controller: {
           // Half the kernel's answer timeout: late enough for a slow guest, early enough that
           // the kernel never gives up on us and swaps by itself.
@@ -361,6 +368,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       // Every balloon run has a controller (its region is the addon's), which counts the signals,
       // those answered and those that arrived while it stopped (still registered).
       mode: plan.mode,
+      scanBudget: plan.scanBudget,
       sigballoonCount: stats === null ? 0 : stats.signalsReceived + stats.signalsAfterStop,
       swapOutCalls: stats?.swapOutCalls ?? 0,
       pagesRequested: stats?.pagesRequested ?? 0,

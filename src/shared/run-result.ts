@@ -50,6 +50,8 @@ export interface RunResult {
   freeMemory: { intervalMs: number; samples: number; minFreeBytes: number | null; series: FreeMemorySample[] };
   /** The agent's mode: proactive (the default) or reactive (`--reactive`); null for the kernel baseline; absent in older results. */
   mode?: 'proactive' | 'reactive' | null;
+  /** The share of one CPU the agent's profiling might take (`--scan-budget`); null for the kernel baseline; absent in older results. */
+  scanBudget?: number | null;
   sigballoonCount: number;
   swapOutCalls: number;
   pagesRequested: number;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AccessHistory, MAX_IDLE_SCANS, popcount8 } from '../../../src/agent/access-history.js';
 import { PageState } from '../../../src/agent/page-state.js';
-import { AdaptiveScanInterval } from '../../../src/agent/scan-interval.js';
+import { AdaptiveScanInterval, budgetWaitMs } from '../../../src/agent/scan-interval.js';
 import { ScanLoop } from '../../../src/agent/scan-loop.js';
 
 const P = PageState.Present;
@@ -88,6 +88,21 @@ describe('AdaptiveScanInterval', () => {
 
   it('rejects inconsistent bounds', () => {
     expect(() => new AdaptiveScanInterval({ minMs: 10, maxMs: 5 })).toThrowError(/invalid adaptive scan interval/);
+    for (const cpuBudget of [0, -0.1, 1.01, Number.NaN]) {
+      expect(() => new AdaptiveScanInterval({ cpuBudget })).toThrowError(/invalid adaptive scan interval/);
+    }
+  });
+
+  it('waits long enough after a costly scan to keep profiling within its CPU budget, beyond maxMs if need be', () => {
+    const interval = new AdaptiveScanInterval({ minMs: 100, maxMs: 800, initialMs: 200, cpuBudget: 0.1 });
+    expect(interval.next(500, 1000, 5)).toBe(100); // cheap: the adaptive interval
+    expect(interval.next(500, 1000, 50)).toBe(450); // 50 ms of work, then 450 ms of rest: 10%
+    expect(interval.intervalMs, 'the adaptive state is not bent by the budget').toBe(100);
+    expect(interval.next(0, 1000, 1000)).toBe(9000); // beyond maxMs
+    expect(interval.next(0, 1000, 0)).toBe(400);
+    expect(new AdaptiveScanInterval({ cpuBudget: 1 }).next(0, 1000, 1e6)).toBe(2000); // no bound
+    expect(budgetWaitMs(30, 0.05)).toBeCloseTo(570);
+    expect(budgetWaitMs(0, 0.05)).toBe(0);
   });
 });
 
@@ -122,6 +137,26 @@ describe('ScanLoop', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(scan).toHaveBeenCalledTimes(4);
     loop.stop();
+  });
+
+  it('waits after a scan as long as its cost and the CPU budget require', async () => {
+    vi.useFakeTimers();
+    const stats = { scan: 0, present: 100, swapped: 0, accessed: 50, newlyAccessed: 50 };
+    const scan = vi.fn(() => stats);
+    const costs = [10, 400];
+    const loop = new ScanLoop(scan, { minMs: 100, maxMs: 1000, initialMs: 100, cpuBudget: 0.2 }, () => {}, undefined, () => costs.shift() ?? 0);
+    loop.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(scan).toHaveBeenCalledTimes(1);
+    expect(loop.lastWaitMs).toBe(100); // 10 ms of work needs only 40 ms of rest
+    await vi.advanceTimersByTimeAsync(100);
+    expect(scan).toHaveBeenCalledTimes(2);
+    expect(loop.lastWaitMs).toBe(1600); // 400 ms of work: 1600 ms of rest keeps it at 20%
+    await vi.advanceTimersByTimeAsync(1599);
+    expect(scan).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(scan).toHaveBeenCalledTimes(3);
+    await loop.stop();
   });
 
   it('an asynchronous scan (a worker\'s): the next is timed from its end, stop() waits for it, and a rejection stops the loop', async () => {

@@ -115,6 +115,20 @@ describe('AgentSession', () => {
     await session.stop();
   });
 
+  it('keeps its scans within the CPU budget: the next scan waits for what the last one cost', async () => {
+    // Every read of the CPU clock advances it by 20 ms: a scan costs 20 ms of CPU.
+    let cpu = 0;
+    const session = await start({ threadCpu: { source: 'stat', now: () => (cpu += 20) }, scanInterval: { initialMs: 100, minMs: 100, maxMs: 100, cpuBudget: 0.1 } });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(session.scans).toBe(1);
+    expect(session.scanLoop.lastWaitMs).toBe(180); // 20 ms of work and 180 ms of rest: 10%
+    await vi.advanceTimersByTimeAsync(179);
+    expect(session.scans).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(session.scans).toBe(2);
+    await session.stop();
+  });
+
   it('without a thread CPU clock keeps the wall time only', async () => {
     const session = await AgentSession.start({
       kernel,

@@ -81,4 +81,19 @@ describe('the agent mode of balloon run', () => {
     expect(planRun({ ...o, policy: 'kernel' }, meminfo, balloonSysfs).pin).toBe(false);
     expect(refusal({ ...o, policy: 'kernel', pin: false }, balloonSysfs)).toBe("--no-pin is about the agent's memory: --policy kernel runs without an agent");
   });
+
+  it('keeps the profiler within 5% of one CPU unless --scan-budget says otherwise; the kernel baseline has no profiler', () => {
+    const o = { workload: 'course', size: '64M' };
+    expect(planRun({ ...o, policy: 'balloon' }, meminfo, balloonSysfs).scanBudget).toBe(0.05);
+    expect(planRun({ ...o, policy: 'balloon', scanBudget: '0.2' }, meminfo, balloonSysfs).scanBudget).toBe(0.2);
+    expect(planRun({ ...o, policy: 'balloon', scanBudget: '12.5%' }, meminfo, balloonSysfs).scanBudget).toBe(0.125);
+    expect(planRun({ ...o, policy: 'balloon', scanBudget: '100%' }, meminfo, balloonSysfs).scanBudget).toBe(1);
+    expect(planRun({ ...o, policy: 'kernel' }, meminfo, balloonSysfs).scanBudget).toBeNull();
+    expect(refusal({ ...o, policy: 'kernel', scanBudget: '0.1' }, balloonSysfs)).toBe("--scan-budget is about the agent's profiler: --policy kernel runs without an agent");
+    for (const bad of ['0', '1.5', '101%', '-0.1', 'x', '', '5 %%']) {
+      expect(refusal({ ...o, policy: 'balloon', scanBudget: bad }, balloonSysfs)).toBe(
+        `--scan-budget must be a share of one CPU in (0, 1] or a percentage in (0, 100]%, got "${bad}"`,
+      );
+    }
+  });
 });
