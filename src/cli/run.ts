@@ -30,6 +30,7 @@ import {
   readSystemSnapshot,
   stageDelta,
   summarizeSignalLatency,
+  type SystemSnapshot,
 } from '../metrics/index.js';
 import {
   allocWorkloadRegion,
@@ -294,7 +295,14 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     const t0 = performance.now();
     runStartedAt = Date.now();
     let lastLog = t0;
+    // The references end where the check of every page begins: the swap figures cover the
+    // references only (what MIN and other implementations of the workload are compared on);
+    // the check reads back every page in swap, whatever the policy, and is reported apart.
+    let snapRan: SystemSnapshot | undefined;
     const running = runWorkload(spec, region, {
+      beforeVerify: () => {
+        snapRan = readSystemSnapshot();
+      },
       onProgress: (done, total) => {
         const now = performance.now();
         if (now - lastLog > 5000) {
@@ -320,7 +328,8 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
     const timing1 = agent?.timing;
     const counters1 = await readBalloonCounters(sysfsDir);
     if (sampler.error !== undefined) agentErrors.push(`free-memory sampler: ${msg(sampler.error)}`);
-    const delta = diffSnapshots(snap0, snap1);
+    const delta = diffSnapshots(snap0, snapRan ?? snap1);
+    const check = snapRan === undefined ? null : diffSnapshots(snapRan, snap1);
     const stats = agent?.controller.stats ?? null;
     const kernelCounters = 'error' in counters0 || 'error' in counters1 ? null : diffCounters(counters0.counters, counters1.counters);
     return {
@@ -358,6 +367,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       minorFaults: usage.minorFaults,
       pswpin: delta.vmstat.pswpin,
       pswpout: delta.vmstat.pswpout,
+      verifySwap: check === null ? null : { pswpin: check.vmstat.pswpin, pswpout: check.vmstat.pswpout, pgmajfault: check.vmstat.pgmajfault },
       pgmajfault: delta.vmstat.pgmajfault,
       vmstat: delta.vmstat,
       swapDevices: delta.swapDevices,

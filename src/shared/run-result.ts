@@ -37,12 +37,24 @@ export interface RunResult {
   cpuBreakdown?: RunCpuBreakdown;
   majorFaults: number;
   minorFaults: number;
+  /**
+   * The guest's swap and fault counters (and the swap devices' busy time)
+   * over the workload's references, up to the check of its pages: since
+   * 2026-12-01; older results include the check.
+   */
   pswpin: number;
   pswpout: number;
   pgmajfault: number;
   vmstat: Record<string, number>;
   swapDevices: SwapDevice[];
   swapBusyMs: number;
+  /**
+   * The same counters over the check after the references (every page read
+   * back and compared, while the agent still answers): reading back the pages
+   * in swap costs any policy about the same, so it is kept apart. Null when
+   * the workload ended before its check; absent in older results.
+   */
+  verifySwap?: { pswpin: number; pswpout: number; pgmajfault: number } | null;
   /** Against the same budget for every policy: MemFree plus the bystander's held bytes (src/metrics/deficit.ts). */
   thresholdDeficitMiBs: number;
   /** This process's peak resident set (getrusage ru_maxrss): the memory the workload had at most; MIN is simulated with it. */

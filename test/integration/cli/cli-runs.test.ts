@@ -24,7 +24,7 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== 
 const RUN_FIELDS = [
   'workload', 'policy', 'region', 'sizeBytes', 'pages', 'passes', 'seed', 'references', 'thresholdBytes', 'thresholdSource',
   'wallMs', 'runMs', 'verifyMs', 'cpu', 'cpuBreakdown', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
-  'swapDevices', 'swapBusyMs', 'thresholdDeficitMiBs', 'peakResidentBytes', 'freeMemory', 'mode', 'scanBudget', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
+  'swapDevices', 'swapBusyMs', 'verifySwap', 'thresholdDeficitMiBs', 'peakResidentBytes', 'freeMemory', 'mode', 'scanBudget', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
   'pagesFreed', 'controller', 'answers', 'signalLatency', 'scans', 'accessMap', 'agentResidency', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
 ].sort();
 
@@ -41,6 +41,8 @@ describe('balloon run', { timeout: 120_000 }, () => {
       controller: null, mode: null, scanBudget: null, signalLatency: null, scans: null, accessMap: null, agentResidency: null, agentErrors: [], traceFile: trace,
     });
     expect(j['integrity']).toMatchObject({ ok: true, pagesChecked: 256, pagesWritten: 256, badPages: 0 });
+    // The check's swap I/O is counted apart from the references'.
+    expect(j['verifySwap']).toEqual({ pswpin: expect.any(Number), pswpout: expect.any(Number), pgmajfault: expect.any(Number) });
     expect(j['bystander']).toEqual({ method: expect.stringMatching(/^(mlock|ramfs)$/), bytes: 1 << 20 });
     for (const k of ['majorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'swapBusyMs']) expect(Number.isSafeInteger(j[k]), k).toBe(true);
     // The whole run takes longer than its parts, and the workload wrote every page.
