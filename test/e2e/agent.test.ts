@@ -7,15 +7,22 @@
  * bring free memory back above the threshold without the kernel's safety
  * rail, the kernel's own reclaim must write no anonymous page, the workload's
  * data must come back intact, and the agent must swap in less than half of
- * what the kernel does.
+ * what the kernel does. Swap-ins vary much from run to run under TCG (the
+ * agent's from 0.53x to 0.90x the kernel's on the same day), so that comparison
+ * is between the medians of three runs of each, alternating, every one from
+ * the same fresh state (src/experiment/fresh-state.ts); the other checks
+ * look at the first balloon run, and the data check at every run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/shared/run-result.js';
-import { sshExec, vmDefaults, vmDown, vmUp, type VmState } from '../../src/harness/vm.js';
+import { resetScript } from '../../src/experiment/fresh-state.js';
+import { median } from '../../src/report/summary.js';
+import { sshExec, sshRun, vmDefaults, vmDown, vmUp, type VmState } from '../../src/harness/vm.js';
 
 const instance = 'e2e-agent';
 const balloonCli = 'cd /opt/app-balloon && node bin/balloon.js';
 const runTimeoutSeconds = 1500;
+const repetitions = 3;
 
 async function balloonRun(vm: VmState, policy: string): Promise<RunResult> {
   const run = await sshExec(
@@ -34,14 +41,20 @@ async function balloonRun(vm: VmState, policy: string): Promise<RunResult> {
 describe('balloon agent in the VM', () => {
   let vm: VmState;
   let result: RunResult;
-  let baseline: RunResult;
+  const runs: Record<'balloon' | 'kernel', RunResult[]> = { balloon: [], kernel: [] };
 
   beforeAll(async () => {
     await vmDown(instance);
     vm = await vmUp({ ...vmDefaults, instance, memoryMiB: 768, swapMiB: 2048 });
-    result = await balloonRun(vm, 'balloon');
-    baseline = await balloonRun(vm, 'kernel');
-  }, (2 * runTimeoutSeconds + 600) * 1000);
+    for (let rep = 0; rep < repetitions; rep++) {
+      for (const policy of ['balloon', 'kernel'] as const) {
+        // Swap emptied, page cache dropped, memory compacted: every run from the same state.
+        await sshRun(vm, resetScript(), 600);
+        runs[policy].push(await balloonRun(vm, policy));
+      }
+    }
+    result = runs.balloon[0]!;
+  }, (2 * repetitions * runTimeoutSeconds + 600) * 1000);
 
   afterAll(async () => {
     await vmDown(instance);
@@ -109,13 +122,16 @@ describe('balloon agent in the VM', () => {
     expect(result.kernelCounters!['fallbacks']).toBe(0);
   });
 
-  // Issue 13's target, not met yet (measured 1.19x the kernel's swap-ins in this VM).
-  it.fails('on course at equal budget, swaps in fewer than half the pages the kernel baseline does', () => {
-    expect(baseline.policy).toBe('kernel');
-    expect(baseline.integrity.ok).toBe(true);
-    expect(baseline.bystander?.bytes, 'the baseline runs with the threshold held by a bystander').toBe(192 << 20);
-    expect(baseline.pswpin).toBeGreaterThan(0);
-    expect(result.pswpin, `balloon ${result.pswpin} vs kernel ${baseline.pswpin} swap-ins`).toBeLessThan(baseline.pswpin / 2);
+  // Issue 13's target, not met yet (medians measured 0.78x the kernel's swap-ins in this VM).
+  it.fails('on course at equal budget, swaps in fewer than half the pages the kernel baseline does (medians of 3)', () => {
+    for (const r of runs.kernel) {
+      expect(r.policy).toBe('kernel');
+      expect(r.bystander?.bytes, 'the baseline runs with the threshold held by a bystander').toBe(192 << 20);
+      expect(r.pswpin).toBeGreaterThan(0);
+    }
+    const [agent, kernel] = [median(runs.balloon.map((r) => r.pswpin))!, median(runs.kernel.map((r) => r.pswpin))!];
+    const each = `balloon ${runs.balloon.map((r) => r.pswpin).join(', ')} vs kernel ${runs.kernel.map((r) => r.pswpin).join(', ')} swap-ins`;
+    expect(agent, each).toBeLessThan(kernel / 2);
   });
 
   it('keeps the kernel reclaim from swapping anonymous pages: every page written to swap was one the agent chose', () => {
@@ -127,12 +143,16 @@ describe('balloon agent in the VM', () => {
     expect(result.pswpout, JSON.stringify(counters)).toBeLessThanOrEqual(chosen);
   });
 
-  it('keeps the workload data intact through swap-out and swap-in', () => {
-    expect(result.integrity.ok).toBe(true);
-    expect(result.integrity.badPages).toBe(0);
-    expect(result.integrity.pagesChecked).toBe(result.pages);
-    expect(result.pswpin).toBeGreaterThan(0);
-    // The region is bigger than memory: the check reads pages back from swap, counted apart from the references.
-    for (const r of [result, baseline]) expect(r.verifySwap?.pswpin, `${r.policy}: swap-ins of the check`).toBeGreaterThan(0);
+  it('keeps the workload data intact through swap-out and swap-in, in every run', () => {
+    expect(runs.balloon).toHaveLength(repetitions);
+    expect(runs.kernel).toHaveLength(repetitions);
+    for (const r of [...runs.balloon, ...runs.kernel]) {
+      expect(r.integrity.ok, `${r.policy}: integrity`).toBe(true);
+      expect(r.integrity.badPages).toBe(0);
+      expect(r.integrity.pagesChecked).toBe(r.pages);
+      expect(r.pswpin).toBeGreaterThan(0);
+      // The region is bigger than memory: the check reads pages back from swap, counted apart from the references.
+      expect(r.verifySwap?.pswpin, `${r.policy}: swap-ins of the check`).toBeGreaterThan(0);
+    }
   });
 });
