@@ -6,13 +6,18 @@
  * threshold deficit per mode, and writes results/compare-proactive.json.
  *
  *   npx tsx scripts/compare-proactive.ts [--memory 1024] [--length 200000] [--policy balloon]
+ *     [--scan-every REFS] [--workload NAME]
+ *
+ * --scan-every sets the references between two scans (default memory / 4):
+ * how often the agent can afford to profile, which decides what its policy
+ * knows (docs/controller.md, "What profiling may cost").
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPolicy } from '../src/agent/policies/index.js';
 import { runPressureModel, type PressureModelResult } from '../src/agent/pressure-model.js';
-import { WORKLOAD_NAMES, makeSpec, passesForReferences, referenceString } from '../src/workloads/definitions.js';
+import { WORKLOAD_NAMES, isWorkloadName, makeSpec, passesForReferences, referenceString, type WorkloadName } from '../src/workloads/definitions.js';
 import { table } from '../src/cli/format.js';
 
 const { values } = parseArgs({
@@ -25,15 +30,31 @@ const { values } = parseArgs({
     'min-idle-scans': { type: 'string', default: '4' },
     latency: { type: 'string', default: '16' },
     out: { type: 'string', default: 'results/compare-proactive.json' },
+    'scan-every': { type: 'string' },
+    workload: { type: 'string', multiple: true },
   },
 });
+const fail = (message: string): never => {
+  process.stderr.write(`compare-proactive: error: ${message}\n`);
+  process.exit(2);
+};
+const positiveInt = (name: string, text: string): number => {
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n > 0 ? n : fail(`--${name} must be a positive whole number, got "${text}"`);
+};
+const chosen: readonly WorkloadName[] = (values.workload ?? WORKLOAD_NAMES).map((name) =>
+  isWorkloadName(name) ? name : fail(`--workload "${name}": choose among ${WORKLOAD_NAMES.join(', ')}`),
+);
 const m = Number(values.memory);
 const length = Number(values.length);
 const seed = Number(values.seed);
 // The simulator's memory is what the workload may hold; the machine has a threshold's worth more.
 const thresholdPages = Math.floor(m / 3);
 const memoryPages = m + thresholdPages;
-const scanEveryReferences = Math.max(1, Math.floor(m / 4));
+// The kernel's watcher runs every memory / 4 references and waits ten of those for an answer;
+// the agent scans as often by default.
+const watcherEveryReferences = Math.max(1, Math.floor(m / 4));
+const scanEveryReferences = values['scan-every'] === undefined ? watcherEveryReferences : positiveInt('scan-every', values['scan-every']);
 const modes = {
   reactive: { enabled: false },
   proactive: { enabled: true, marginFraction: Number(values.margin), minIdleScans: Number(values['min-idle-scans']), maxPagesPerRound: m, intervalMs: 0 },
@@ -42,7 +63,7 @@ const modes = {
 const rows: string[][] = [];
 const out: { workload: string; mode: string; result: Omit<PressureModelResult, 'answers'> }[] = [];
 // The CLI's workloads (one list), each about `length` references over 2 x memory pages.
-const workloads = WORKLOAD_NAMES.map((name) => {
+const workloads = chosen.map((name) => {
   const spec = makeSpec(name, 2 * m, passesForReferences(name, 2 * m, length), seed);
   return { name, trace: referenceString(spec) };
 });
@@ -52,8 +73,8 @@ for (const w of workloads) {
       memoryPages,
       thresholdPages,
       scanEveryReferences,
-      watcherEveryReferences: scanEveryReferences,
-      answerTimeoutReferences: 10 * scanEveryReferences,
+      watcherEveryReferences,
+      answerTimeoutReferences: 10 * watcherEveryReferences,
       callLatencyReferences: Number(values.latency),
       controller: { policy: createPolicy(values.policy), proactive },
     });
