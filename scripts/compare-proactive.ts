@@ -19,6 +19,7 @@ import { createPolicy } from '../src/agent/policies/index.js';
 import { runPressureModel, type PressureModelResult } from '../src/agent/pressure-model.js';
 import { WORKLOAD_NAMES, isWorkloadName, makeSpec, passesForReferences, referenceString, type WorkloadName } from '../src/workloads/definitions.js';
 import { table } from '../src/cli/format.js';
+import { parsePositiveInt } from '../src/shared/usage.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,9 +39,13 @@ const fail = (message: string): never => {
   process.stderr.write(`compare-proactive: error: ${message}\n`);
   process.exit(2);
 };
-const positiveInt = (name: string, text: string): number => {
-  const n = Number(text);
-  return Number.isSafeInteger(n) && n > 0 ? n : fail(`--${name} must be a positive whole number, got "${text}"`);
+/** The project's own parse (src/shared/usage.ts), its message as this script's one error line. */
+const positiveInt = (flag: string, text: string): number => {
+  try {
+    return parsePositiveInt(text, flag);
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
 };
 const chosen: readonly WorkloadName[] = (values.workload ?? WORKLOAD_NAMES).map((name) =>
   isWorkloadName(name) ? name : fail(`--workload "${name}": choose among ${WORKLOAD_NAMES.join(', ')}`),
@@ -54,7 +59,7 @@ const memoryPages = m + thresholdPages;
 // The kernel's watcher runs every memory / 4 references and waits ten of those for an answer;
 // the agent scans as often by default.
 const watcherEveryReferences = Math.max(1, Math.floor(m / 4));
-const scanEveryReferences = values['scan-every'] === undefined ? watcherEveryReferences : positiveInt('scan-every', values['scan-every']);
+const scanEveryReferences = values['scan-every'] === undefined ? watcherEveryReferences : positiveInt('--scan-every', values['scan-every']);
 const modes = {
   reactive: { enabled: false },
   proactive: { enabled: true, marginFraction: Number(values.margin), minIdleScans: Number(values['min-idle-scans']), maxPagesPerRound: m, intervalMs: 0 },
