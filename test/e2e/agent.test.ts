@@ -8,7 +8,7 @@
  * rail, the kernel's own reclaim must write no anonymous page, the workload's
  * data must come back intact, and the agent must swap in less than half of
  * what the kernel does. Swap-ins vary much from run to run under TCG (the
- * agent's from 0.53x to 0.90x the kernel's on the same day), so that comparison
+ * agent's from 0.53x to 0.88x the kernel's median on the same day), so that comparison
  * is between the medians of three runs of each, alternating, every one from
  * the same fresh state (src/experiment/fresh-state.ts); the other checks
  * look at the first balloon run, and the data check at every run.
