@@ -226,6 +226,29 @@ describe('selection helpers', () => {
     }
   });
 
+  it('quickselect stays linear on lists that defeat a fixed median of three (two descending runs, as the balloon policy\'s arrivals)', () => {
+    const n = 20_000;
+    const raw = new Float64Array(n);
+    for (let i = 0; i < n; i++) raw[i] = i < n / 2 ? n / 2 - i : 2 * n - i;
+    let reads = 0;
+    // Counts the key reads: the work, without a clock.
+    const keys = new Proxy(raw, {
+      get: (target, property) => {
+        if (typeof property === 'string' && /^\d+$/.test(property)) reads++;
+        return Reflect.get(target, property) as unknown;
+      },
+    }) as unknown as Float64Array;
+    for (const k of [10, n / 10, n / 2, n - 10]) {
+      const items = new Uint32Array(n).map((_, i) => i);
+      reads = 0;
+      quickselect(items, n, k, keys);
+      expect(reads, `k = ${k}`).toBeLessThan(60 * n);
+      const chosen = [...items.subarray(0, k)].sort((a, b) => a - b);
+      const expected = [...Array(n).keys()].sort((a, b) => raw[a]! - raw[b]! || a - b).slice(0, k).sort((a, b) => a - b);
+      expect(chosen).toEqual(expected);
+    }
+  });
+
   it('indicesToRanges and countPages', () => {
     const ranges = indicesToRanges([1, 2, 3, 7, 9, 10]);
     expect(ranges).toEqual([
