@@ -4,6 +4,7 @@
  * (figures.ts), so that the SVG can go into a paper as it is.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import type { ChartEncoding, ChartLayer } from './render.js';
 import type { RunRecord } from '../experiment/cell.js';
 import type { Heatmap } from './heatmap.js';
 import { budgetSeries, thinKeepingDeficit } from './run-metrics.js';
@@ -22,7 +23,7 @@ export function thin<T>(items: readonly T[], max: number): T[] {
   return out;
 }
 
-const SWAP_KINDS = ['swap-ins', 'swap-outs'] as const;
+const SWAP_KINDS = ['swap-ins', 'swap-outs'];
 
 /**
  * Swap-ins and swap-outs per policy: the median as a bar, the range over the
@@ -40,9 +41,9 @@ export function swapIoChart(w: WorkloadSummary): TopLevelSpec {
     { policy: r.policy, rep: r.rep, kind: 'swap-outs', pages: r.result!.pswpout },
   ]);
   const order = w.policies.map((p) => p.policy);
-  const x = { field: 'policy', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0 } };
-  const xOffset = { field: 'kind', type: 'nominal', sort: SWAP_KINDS };
-  const layers: unknown[] = [
+  const x: ChartEncoding['x'] = { field: 'policy', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0 } };
+  const xOffset: ChartEncoding['xOffset'] = { field: 'kind', type: 'nominal', sort: SWAP_KINDS };
+  const layers: ChartLayer[] = [
     {
       data: { values: bars },
       mark: { type: 'bar', cornerRadiusTopLeft: 2, cornerRadiusTopRight: 2, opacity: 0.8 },
@@ -69,7 +70,7 @@ export function swapIoChart(w: WorkloadSummary): TopLevelSpec {
       { data: { values: [{ min: w.bound.minSwapIns }] }, mark: { type: 'rule', color: '#dc2626', strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { y: { field: 'min', type: 'quantitative' } } },
     );
   }
-  return { width: WIDTH, height: 220, layer: layers } as TopLevelSpec;
+  return { width: WIDTH, height: 220, layer: layers } satisfies TopLevelSpec;
 }
 
 /** Runtime per policy: the median as a bar, the range as an error bar, every successful run as a dot. */
@@ -77,7 +78,7 @@ export function runtimeChart(w: WorkloadSummary): TopLevelSpec {
   const order = w.policies.map((p) => p.policy);
   const medians = w.policies.flatMap((p) => (p.wallMs === null ? [] : [{ policy: p.policy, seconds: p.wallMs.median / 1000, min: p.wallMs.min / 1000, max: p.wallMs.max / 1000 }]));
   const runs = w.okRuns.map((r) => ({ policy: r.policy, rep: r.rep, seconds: r.result!.wallMs / 1000 }));
-  const x = { field: 'policy', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0 } };
+  const x: ChartEncoding['x'] = { field: 'policy', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0 } };
   return {
     width: WIDTH,
     height: 220,
@@ -98,7 +99,7 @@ export function runtimeChart(w: WorkloadSummary): TopLevelSpec {
         encoding: { x, y: { field: 'seconds', type: 'quantitative' } },
       },
     ],
-  } as TopLevelSpec;
+  } satisfies TopLevelSpec;
 }
 
 /** Every successful run of each policy, by repetition. */
@@ -127,10 +128,10 @@ export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSp
   const plotted = new Map(all.map((r) => [r, budgetSeries(r.result!)]));
   const xMax = Math.max(...all.map((r) => Math.max(r.result!.wallMs, ...plotted.get(r)!.map((s) => s.tMs)))) / 1000;
   const yMax = Math.max(...all.map((r) => Math.max(r.result!.thresholdBytes, ...plotted.get(r)!.map((s) => s.freeBytes)))) / MiB;
-  const x = { type: 'quantitative', scale: { domain: [0, xMax], nice: false } } as const;
-  const y = { type: 'quantitative', scale: { domain: [0, yMax * 1.05], nice: false } } as const;
+  const x = { type: 'quantitative', scale: { domain: [0, xMax], nice: false } } satisfies ChartEncoding['x'];
+  const y = { type: 'quantitative', scale: { domain: [0, yMax * 1.05], nice: false } } satisfies ChartEncoding['y'];
   const reps = [...new Set(all.map((r) => r.rep))].sort((a, b) => a - b).map((n) => `rep ${n}`);
-  const repColor = { field: 'rep', type: 'nominal', title: null, scale: { domain: reps, range: REP_COLORS }, legend: { orient: 'top' } };
+  const repColor: ChartEncoding['color'] = { field: 'rep', type: 'nominal', title: null, scale: { domain: reps, range: REP_COLORS }, legend: { orient: 'top' } };
   const panels = policies.map(({ policy, runs }, i) => {
     const first = runs[0]!.result!;
     // Thinned for the plot without changing the deficit the table shows (run-metrics.ts).
@@ -139,7 +140,7 @@ export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSp
     );
     const answers = runs.flatMap((r) => thin(r.result!.answers, 1500).map((a) => ({ rep: `rep ${r.rep}`, t: a.startMs / 1000, free: a.freeBytesAtSignal / MiB, freed: a.pagesFreed })));
     const last = i === policies.length - 1;
-    const layers: unknown[] = [
+    const layers: ChartLayer[] = [
       {
         data: { values: series },
         mark: { type: 'line', strokeWidth: 1.2, opacity: 0.85 },
@@ -171,7 +172,7 @@ export function freeMemoryChart(w: WorkloadSummary, maxPoints = 600): TopLevelSp
   return {
     vconcat: panels,
     spacing: 14,
-  } as TopLevelSpec;
+  } satisfies TopLevelSpec;
 }
 
 /** The heatmap's colours: 0 references is the scheme's first colour. */
@@ -196,5 +197,5 @@ export function heatmapChart(h: Heatmap): TopLevelSpec {
       y2: { field: 'a1' },
       color: { field: 'count', type: 'quantitative', title: measured ? 'pages accessed' : 'references', scale: HEAT_SCALE },
     },
-  } as TopLevelSpec;
+  } satisfies TopLevelSpec;
 }

@@ -6,6 +6,7 @@
  * (RunAnswer.latency, src/agent/controller.ts). Pure: data in, Vega-Lite spec out.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import type { ChartEncoding, ChartLayer, ChartPanel } from './render.js';
 import type { RunRecord } from '../experiment/cell.js';
 import { summarizeSignalLatency, type Percentiles } from '../metrics/signal-latency.js';
 import type { RunAnswer } from '../shared/run-result.js';
@@ -78,12 +79,12 @@ export function latencyTimelineChart(w: WorkloadSummary, maxBarsPerRun = 60): To
   const xMax = Math.max(1, ...runs.flatMap((r) => r.bars.flatMap((b) => [b.endMs, ...b.marks.map((m) => m.ms)])));
   // Symlog: linear below 1 ms, logarithmic above, so that sub-millisecond stages and 100 ms calls both show.
   const ticks = [0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000].filter((t) => t <= xMax);
-  const x = { type: 'quantitative', scale: { type: 'symlog', constant: 1, domain: [0, xMax], nice: false }, axis: { values: ticks, format: ',~r' } } as const;
+  const x = { type: 'quantitative', scale: { type: 'symlog', constant: 1, domain: [0, xMax], nice: false }, axis: { values: ticks, format: ',~r' } } satisfies ChartEncoding['x'];
   const panels = runs.map(({ run, bars }, i) => {
     const order = bars.map((b) => b.label);
-    const y = { field: 'label', type: 'ordinal', sort: order, title: null, axis: bars.length <= 40 ? { labelFontSize: 9 } : { labels: false, ticks: false } } as const;
+    const y: ChartEncoding['y'] = { field: 'label', type: 'ordinal', sort: order, title: null, axis: bars.length <= 40 ? { labelFontSize: 9 } : { labels: false, ticks: false } };
     const last = i === runs.length - 1;
-    const layers: unknown[] = [
+    const layers: ChartLayer[] = [
       {
         data: { values: bars.map((b) => ({ label: b.label, from: 0, to: b.endMs, outcome: b.outcome })) },
         mark: { type: 'bar', height: 6, opacity: 0.8 },
@@ -104,17 +105,18 @@ export function latencyTimelineChart(w: WorkloadSummary, maxBarsPerRun = 60): To
         },
       },
     ];
-    return {
+    const panel: ChartPanel = {
       title: { text: `${run.policy} rep ${run.rep}`, subtitle: latencySubtitle(run, bars.length), subtitleColor: '#6b7280', fontSize: 12 },
       width: 820,
       height: Math.max(40, bars.length * 9),
       layer: layers,
       resolve: { scale: { color: 'independent' } },
     };
+    return panel;
   });
   // No title of its own: the report prints it around the figure (figures.ts).
   return {
     vconcat: panels,
     spacing: 14,
-  } as TopLevelSpec;
+  } satisfies TopLevelSpec;
 }

@@ -3,10 +3,19 @@
  * headless View#toSVG(); no browser, no canvas, no network (data is inline).
  */
 import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { compile, type Config, type TopLevelSpec } from 'vega-lite';
+
+/** A chart: a Vega-Lite spec, checked against vega-lite's own types. */
+export type ChartSpec = TopLevelSpec;
+/** One layer of a layered chart (a panel of a vconcat is a layered chart without the top-level keys). */
+export type ChartLayer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
+/** A panel of a vconcat chart. */
+export type ChartPanel = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
+/** The encoding channels of a single-view layer (x, y, color, ...). */
+export type ChartEncoding = NonNullable<Extract<ChartLayer, { mark: unknown }>['encoding']>;
 
 /** Shared look of every chart. */
-export const CHART_CONFIG = {
+export const CHART_CONFIG: Config = {
   font: 'Helvetica, Arial, sans-serif',
   background: '#ffffff',
   padding: 8,
@@ -16,13 +25,13 @@ export const CHART_CONFIG = {
   title: { color: '#111827', fontSize: 13, fontWeight: 600, anchor: 'start', offset: 8 },
   header: { labelFontSize: 12, labelFontWeight: 600, labelColor: '#111827', titleFontSize: 12 },
   range: { category: ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d'] },
-} as const;
+};
 
 let renders = 0;
 
 /** Renders a Vega-Lite spec to a standalone SVG document (with its namespaces), as written to figures/. */
 export async function renderSvgFile(spec: TopLevelSpec): Promise<string> {
-  const withConfig = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
+  const withConfig: TopLevelSpec = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } };
   const vgSpec = compile(withConfig).spec;
   const view = new View(parse(vgSpec), { renderer: 'none' });
   try {

@@ -3,7 +3,8 @@ import { heatmapChart } from '../../../src/report/charts.js';
 import { bucketText, fileSafe, heatmapFigure, workloadFigures } from '../../../src/report/figures.js';
 import { bucketSize, bucketStart, referenceHeatmap, scanHeatmap } from '../../../src/report/heatmap.js';
 import { loadResults } from '../../../src/report/load.js';
-import { renderSvgFile } from '../../../src/report/render.js';
+import { compile } from 'vega-lite';
+import { CHART_CONFIG, renderSvgFile, type ChartEncoding, type ChartLayer, type ChartPanel } from '../../../src/report/render.js';
 import { summarize } from '../../../src/report/summary.js';
 import { makeSpec, referenceString } from '../../../src/workloads/index.js';
 import { FIXTURE_DIR } from './fixture.js';
@@ -139,5 +140,36 @@ describe('figures', () => {
     expect(latency!.title).toMatch(/^Answers to SIGBALLOON, per run \(/);
     expect(latency!.spec).not.toHaveProperty('title');
     expect(notes.some((n) => n.startsWith('No latency timeline'))).toBe(false);
+  });
+});
+
+describe('chart specs', () => {
+  it('compile with vega-lite without a warning, for every figure of both fixtures', async () => {
+    const figures = [
+      ...summarize(await loadResults(FIXTURE_DIR)).flatMap((w) => workloadFigures(w, referenceHeatmap(makeSpec('course', 1024, 2, 1))).figures),
+      ...summarize(await loadResults(LATENCY_FIXTURE_DIR)).flatMap((w) => workloadFigures(w, null).figures),
+    ];
+    expect(figures.map((f) => f.name.replace(/^.*-/, ''))).toEqual(expect.arrayContaining(['io', 'runtime', 'memory', 'heatmap', 'latency']));
+    for (const f of figures) {
+      const said: string[] = [];
+      const note = (...args: unknown[]) => {
+        said.push(args.map(String).join(' '));
+        return logger;
+      };
+      const logger = { level: () => logger, error: note, warn: note, info: () => logger, debug: () => logger };
+      compile({ ...f.spec, config: CHART_CONFIG }, { logger });
+      expect(said, f.name).toEqual([]);
+    }
+  });
+
+  it('are typed by vega-lite: a misspelt encoding type, mark or resolve mode does not compile', () => {
+    // Checked by `npm run typecheck` (the test files are part of the project): each line must be an error.
+    // @ts-expect-error 'nominl' is no encoding type
+    const x: ChartEncoding['x'] = { field: 'policy', type: 'nominl' };
+    // @ts-expect-error 'barr' is no mark
+    const layer: ChartLayer = { mark: 'barr', encoding: { x } };
+    // @ts-expect-error 'independant' is no resolve mode
+    const panel: ChartPanel = { layer: [layer], resolve: { scale: { color: 'independant' } } };
+    expect(panel).toHaveProperty('resolve');
   });
 });
