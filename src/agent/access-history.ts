@@ -16,6 +16,9 @@ export interface HistoryUpdateStats {
   newlyAccessed: number;
 }
 
+/** What a residency read between scans brings into the history (AccessHistory.noteResidency). */
+export type ResidencyScope = 'arrivals' | 'all';
+
 /**
  * Per-page access history, in typed arrays indexed by global page index.
  *
@@ -123,6 +126,30 @@ export class AccessHistory {
     this.noteReuse(page, this.scanCount + 1);
     this.lastAccess[page] = this.scanCount + 1;
     this.idleScans[page] = 0;
+  }
+
+  /**
+   * Brings page i's residency up to date from a read between scans
+   * (pagemap alone: no accessed bit). A page gone is marked swapped. A page
+   * present that the history has not as present is marked loaded (used in
+   * the interval after the last scan), with scope 'all' always, with scope
+   * 'arrivals' only when the history never had it (Absent): its load is
+   * its first use and all there is to know of it, while a page back from
+   * swap was faulted by a workload that may also have hit other pages in
+   * place, which only the next scan shows; counted alone, its load would
+   * make those hits look older than it (docs/controller.md, "Residency
+   * between scans"). Returns 1 (loaded), -1 (gone) or 0.
+   */
+  noteResidency(page: number, present: boolean, scope: ResidencyScope): -1 | 0 | 1 {
+    const state = this.state[page]!;
+    if (!present) {
+      if (state !== PageState.Present) return 0;
+      this.markSwapped(page);
+      return -1;
+    }
+    if (state === PageState.Present || (scope === 'arrivals' && state !== PageState.Absent)) return 0;
+    this.markLoaded(page);
+    return 1;
   }
 
   /** Records that page i was released (swap-out requested). */

@@ -62,6 +62,20 @@ export interface ControllerOptions {
   maxSelectionsPerAnswer: number;
   /** Flags passed to every swap-out call. */
   swapOutFlags: number;
+  /**
+   * How an answer brings the policy state's residency up to date between
+   * scans, before its first selection (ProfilerPort.refreshResidency).
+   * 'never' (the default): the history as the last scan left it.
+   * 'arrivals': pages the kernel swapped itself are dropped, pages that
+   * arrived since the last scan are taken in as first uses; pages back from
+   * swap wait for the next scan (in the guest, 3 runs of 5 kept the hot
+   * half resident, but answers start up to 3 s later). 'always': those too
+   * (as just used), and before proactive rounds as well; in the guest it
+   * made the median run worse, though the pressure model gains from it.
+   * docs/controller.md, "Residency between scans", has the measurements;
+   * `balloon run --refresh-residency MODE` chooses.
+   */
+  refreshResidency: ResidencyRefresh;
   proactive: ProactiveOptions;
   /** Free memory and threshold (needed by the proactive mode). */
   memory?: MemoryGauge;
@@ -119,6 +133,17 @@ export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
   intervalMs: 250,
 };
 
+/** How the controller reads residency between scans (ControllerOptions.refreshResidency). */
+export const RESIDENCY_REFRESH_MODES = ['never', 'arrivals', 'always'] as const;
+export type ResidencyRefresh = (typeof RESIDENCY_REFRESH_MODES)[number];
+
+/** The default of ControllerOptions.refreshResidency (docs/controller.md, "Residency between scans", says why). */
+export const DEFAULT_RESIDENCY_REFRESH: ResidencyRefresh = 'never';
+
+export function isResidencyRefresh(value: string): value is ResidencyRefresh {
+  return (RESIDENCY_REFRESH_MODES as readonly string[]).includes(value);
+}
+
 export function defaultControllerOptions(): ControllerOptions {
   return {
     policy: new BalloonPolicy(),
@@ -128,6 +153,7 @@ export function defaultControllerOptions(): ControllerOptions {
     deadlineMs: 200,
     maxSelectionsPerAnswer: 16,
     swapOutFlags: 0,
+    refreshResidency: DEFAULT_RESIDENCY_REFRESH,
     proactive: { ...DEFAULT_PROACTIVE_OPTIONS },
     now: () => Date.now(),
     monotonicNs: () => process.hrtime.bigint(),
@@ -159,7 +185,7 @@ export interface ControllerStats {
   pagesSkipped: number;
   /** Pages the kernel tried but failed to free. */
   pagesFailed: number;
-  /** Answers cut short by the deadline. */
+  /** Answers (and proactive rounds) cut short by the deadline: each counted once, however many of its calls the deadline stopped. */
   deadlineMisses: number;
   proactiveRounds: number;
   proactivePagesFreed: number;
@@ -191,6 +217,8 @@ interface Tally {
   /** CLOCK_MONOTONIC when the first call started and when the last call that returned (not timed out) returned. */
   firstCallNs: bigint | null;
   lastReturnNs: bigint | null;
+  /** The deadline stopped a selection or a call (counted once in deadlineMisses). */
+  missedDeadline: boolean;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -241,6 +269,8 @@ export class BalloonController {
   /** Proactive mode: free pages when the last round ended, and the smoothed pages consumed per round. */
   private freeAfterLastRound: number | undefined;
   private consumptionPerRound = 0;
+  /** The policy state's version and the pages wanted when a proactive round last found no cold page (nothing changes that until the next scan). */
+  private noColdAt: { version: number; wanted: number } | undefined;
 
   constructor(
     private readonly kernel: KernelPort,
@@ -399,9 +429,14 @@ export class BalloonController {
     const floor = Math.ceil(memory.thresholdPages * (1 + marginFraction) + this.consumptionPerRound);
     const wanted = Math.min(maxPagesPerRound, floor - free);
     if (wanted <= 0) return 0;
+    // Idleness changes only with a scan: a round that found no cold page
+    // finds none again until the state changes (or more pages are wanted).
+    const seen = this.noColdAt;
+    if (seen !== undefined && seen.version === this.profiler.policyState().version && wanted <= seen.wanted) return 0;
     let freed = 0;
     this.runExclusive(async () => {
       this.stats.proactiveRounds++;
+      this.refreshResidency('round');
       const state = this.profiler.policyState();
       const cold: number[] = [];
       for (const range of this.options.policy.selectVictims(state, wanted)) {
@@ -409,15 +444,42 @@ export class BalloonController {
           if (state.idleScans[page]! >= minIdleScans) cold.push(page);
         }
       }
-      if (cold.length === 0) return;
-      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null };
-      await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, tally);
+      if (cold.length === 0) {
+        this.noColdAt = { version: state.version, wanted };
+        return;
+      }
+      this.noColdAt = undefined;
+      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false };
+      try {
+        await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, tally);
+      } finally {
+        if (tally.missedDeadline) this.stats.deadlineMisses++;
+      }
       freed = tally.freed;
       this.stats.proactivePagesFreed += freed;
       this.freeAfterLastRound = memory.freePages();
     });
     await this.whenIdle();
     return freed;
+  }
+
+  /**
+   * Brings residency up to date as options.refreshResidency says, before an
+   * answer's first selection or a proactive round's (where only 'always'
+   * reads it: pages that arrived since the last scan cannot be idle
+   * enough for a round). A failure (pagemap unreadable) is recorded as an
+   * error, and the selection goes on with the history as the last scan
+   * left it.
+   */
+  private refreshResidency(before: 'answer' | 'round'): void {
+    const mode = this.options.refreshResidency;
+    if (mode === 'never' || (mode === 'arrivals' && before === 'round')) return;
+    try {
+      this.profiler.refreshResidency?.(mode === 'always' ? 'all' : 'arrivals');
+    } catch (error) {
+      this.stats.errors++;
+      this.lastError = error;
+    }
   }
 
   /**
@@ -467,16 +529,17 @@ export class BalloonController {
     const deadline = current.sentAt + (current.signal.deadlineMs ?? this.options.deadlineMs);
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
-    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null };
+    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false };
     let selections = 0;
     try {
+      this.refreshResidency('answer');
       // Pages chosen earlier in this answer are released (or in flight) for the
       // policy, so each selection offers pages not yet tried. After a shortfall
       // the next selection is scaled by the share of pages freed so far (at
       // most 8x), and its calls stop once enough is freed.
       while (tally.freed < pagesWanted && selections < this.options.maxSelectionsPerAnswer) {
         if (selections > 0 && this.options.now() >= deadline) {
-          this.stats.deadlineMisses++;
+          tally.missedDeadline = true;
           break;
         }
         selections++;
@@ -489,6 +552,7 @@ export class BalloonController {
       }
     } finally {
       if (tally.freed < pagesWanted) this.stats.answersShort++;
+      if (tally.missedDeadline) this.stats.deadlineMisses++;
       const endMs = sinceSent(this.options.monotonicNs());
       this.options.onAnswer?.({
         sentAt: current.sentAt,
@@ -545,7 +609,7 @@ export class BalloonController {
       const now = this.options.now();
       let remaining = deadline - now;
       if (remaining <= 0) {
-        this.stats.deadlineMisses++;
+        tally.missedDeadline = true;
         if (!(mustSendFirst && callsHere === 0)) return true;
         remaining = this.options.deadlineMs;
       }
@@ -569,7 +633,7 @@ export class BalloonController {
       const settled = inFlight.finally(() => this.profiler.releaseEnded(call));
       const result = await raceTimeout(settled, remaining);
       if (result === TIMED_OUT) {
-        this.stats.deadlineMisses++;
+        tally.missedDeadline = true;
         // Account for the late call when it completes; do not wait for it.
         const late = settled
           .then(

@@ -1,10 +1,13 @@
 /** Public API of the balloon agent's pure logic. */
-export { AccessHistory, AGE_RECENT_BIT, MAX_IDLE_SCANS, popcount8, type HistoryUpdateStats } from './access-history.js';
+export { AccessHistory, AGE_RECENT_BIT, MAX_IDLE_SCANS, popcount8, type HistoryUpdateStats, type ResidencyScope } from './access-history.js';
 export { nextUseIndices, simulateMin, type FaultCounts } from './belady.js';
 export {
   BalloonController,
   DEFAULT_PROACTIVE_OPTIONS,
+  DEFAULT_RESIDENCY_REFRESH,
   defaultControllerOptions,
+  isResidencyRefresh,
+  RESIDENCY_REFRESH_MODES,
   splitIntoCalls,
   type AnswerLatency,
   type AnswerRecord,
@@ -13,6 +16,7 @@ export {
   type ControllerStats,
   type MemoryGauge,
   type ProactiveOptions,
+  type ResidencyRefresh,
 } from './controller.js';
 export { AgentError, PROFILER_ADVICE } from './errors.js';
 export { CountingFileIo, nodeFileIo, openKernelFile, preadFully, pwriteFully, type CountingFileIoOptions, type FileIo } from './file-io.js';

@@ -1,3 +1,4 @@
+import type { ResidencyScope } from './access-history.js';
 import type { ByteRange, PageRange } from './page-state.js';
 import type { PolicyState } from './policies/policy.js';
 import type { RegionLayout } from './region-layout.js';
@@ -83,4 +84,13 @@ export interface ProfilerPort {
   markReleased(ranges: readonly PageRange[]): void;
   /** The swap-out call for these ranges returned or failed: the next scan tells their real state. */
   releaseEnded(ranges: readonly PageRange[]): void;
+  /**
+   * Optional: brings the policy state's residency up to date between scans
+   * (pagemap only, no idle bits; AccessHistory.noteResidency): pages the
+   * kernel swapped out itself are gone, pages that arrived since the last
+   * scan count as just used, and with scope 'all' so do pages back from
+   * swap. The controller calls it before an answer's first selection, and
+   * before a proactive round's with 'always' (ControllerOptions.refreshResidency).
+   */
+  refreshResidency?(scope: ResidencyScope): void;
 }

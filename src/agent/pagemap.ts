@@ -1,5 +1,7 @@
 import { AgentError } from './errors.js';
 import { nodeFileIo, openKernelFile, preadFully, type FileIo } from './file-io.js';
+import { PAGE_SHIFT } from './page-state.js';
+import type { RegionLayout } from './region-layout.js';
 
 /** Bytes per /proc/<pid>/pagemap entry. */
 export const PAGEMAP_ENTRY_BYTES = 8;
@@ -166,6 +168,13 @@ export class PagemapReader {
       );
       decodePagemapEntries(this.words, n, flagsOut, pfnOut, outOffset + done);
       done += n;
+    }
+  }
+
+  /** Decodes the entries of every page of the layout's regions into flagsOut/pfnOut, indexed by the layout's page index. */
+  readLayout(layout: RegionLayout, flagsOut: Uint8Array, pfnOut: Float64Array): void {
+    for (let r = 0; r < layout.regions.length; r++) {
+      this.read(Number(layout.regions[r]!.start >> PAGE_SHIFT), layout.pageCounts[r]!, flagsOut, pfnOut, layout.firstPage[r]!);
     }
   }
 

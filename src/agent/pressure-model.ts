@@ -1,4 +1,4 @@
-import { AccessHistory } from './access-history.js';
+import { AccessHistory, type ResidencyScope } from './access-history.js';
 import { BalloonController, type AnswerRecord, type ControllerOptionsInput } from './controller.js';
 import { AgentError } from './errors.js';
 import type { BalloonSignal, KernelPort, ProfilerPort, SwapOutResult } from './kernel-port.js';
@@ -21,7 +21,8 @@ import { tracePageCount } from './trace.js';
  * pageLatencyReferences per page, and frees the pages when it completes.
  * When a fault finds no free page, the kernel's safety rail writes a page
  * itself (CLOCK over the referenced bits): a fallback page. The profiler
- * scans every scanEveryReferences. Proactive rounds, when enabled, run after
+ * scans every scanEveryReferences; in between, refreshResidency() reads the
+ * pages' true residency, as pagemap would. Proactive rounds, when enabled, run after
  * every scan. The controller's clocks count references too: its answers'
  * stage times (AnswerRecord.latency) are in references after the watcher
  * sent the signal.
@@ -128,6 +129,11 @@ export async function runPressureModel(trace: Uint32Array, options: Partial<Pres
     },
     releaseEnded: (ranges: readonly PageRange[]) => {
       for (const r of ranges) for (let p = r.first; p < r.first + r.count; p++) inFlight[p]!--;
+    },
+    refreshResidency: (scope: ResidencyScope) => {
+      for (let p = 0; p < pageCount; p++) {
+        if (!inFlight[p]) history.noteResidency(p, truth[p] === Truth.Present, scope);
+      }
     },
   };
   const answers: AnswerRecord[] = [];

@@ -1,10 +1,20 @@
-import { AccessHistory, type HistoryUpdateStats } from './access-history.js';
+import { AccessHistory, type HistoryUpdateStats, type ResidencyScope } from './access-history.js';
 import { AgentError } from './errors.js';
 import type { ProfilerPort } from './kernel-port.js';
 import { PageState, type ByteRange, type PageRange } from './page-state.js';
 import type { PolicyState } from './policies/policy.js';
 import { Profiler, type ProfilerOptions } from './profiler.js';
 import type { RegionLayout } from './region-layout.js';
+import { PageFlag } from './pagemap.js';
+import { ResidencyReader, type ResidencySource } from './residency.js';
+
+/** What one refreshResidency() changed in the history. */
+export interface ResidencyChange {
+  /** Pages present again that the history had as swapped or absent: faulted in since, so just used. */
+  loaded: number;
+  /** Pages the history had as present that are gone: the kernel swapped them out itself. */
+  gone: number;
+}
 
 /** What the history needs from one scan: per page, accessed since the last scan (1) and its PageState. */
 export interface ScanSnapshot {
@@ -45,8 +55,17 @@ export class ProfiledMemory implements ProfilerPort {
   private releases = 0;
   /** Called with each scan as it is folded, after the releases are applied (the session's access map). */
   onFold: ((snapshot: ScanSnapshot) => void) | undefined;
+  /** Runs each refreshResidency()'s work (the session times it). */
+  timeRefresh: (work: () => ResidencyChange) => ResidencyChange = (work) => work();
 
-  constructor(readonly source: ScanSource) {
+  /**
+   * residency: where refreshResidency() reads which pages are present
+   * between scans (none: it does nothing).
+   */
+  constructor(
+    readonly source: ScanSource,
+    private readonly residency?: ResidencySource,
+  ) {
     const n = source.layout.pageCount;
     this.history = new AccessHistory(n);
     this.inFlight = new Uint16Array(n);
@@ -55,7 +74,8 @@ export class ProfiledMemory implements ProfilerPort {
 
   /** Over a Profiler on this thread. */
   static inThread(regions: readonly ByteRange[], options: Partial<ProfilerOptions> = {}): ProfiledMemory {
-    return new ProfiledMemory(new Profiler(regions, options));
+    const profiler = new Profiler(regions, options);
+    return new ProfiledMemory(profiler, new ResidencyReader(profiler.layout, options));
   }
 
   get layout(): RegionLayout {
@@ -69,7 +89,7 @@ export class ProfiledMemory implements ProfilerPort {
 
   /** The source's, the history's and the release bookkeeping's per-page arrays on this thread (to keep resident). */
   arrays(): ArrayBufferView[] {
-    return [...this.source.arrays(), ...this.history.arrays(), this.inFlight, this.releasedAt];
+    return [...this.source.arrays(), ...this.history.arrays(), ...(this.residency?.arrays() ?? []), this.inFlight, this.releasedAt];
   }
 
   /**
@@ -108,6 +128,35 @@ export class ProfiledMemory implements ProfilerPort {
     return this.history;
   }
 
+  /**
+   * Brings the history's residency up to date from pagemap, between scans
+   * (AccessHistory.noteResidency for every page): a page gone (the kernel's
+   * fallback swapped it) is no longer offered to the policy; a page that
+   * arrived since the last scan counts as just used, and with scope 'all'
+   * so does a page back from swap. Pages in a swap-out call are left as
+   * they are. Without it, between two scans far apart, the policy chooses
+   * among pages that are no longer there and cannot see those written
+   * since: answers fall short, or take the pages the last scan saw, the
+   * oldest, and the kernel's fallback swaps instead (docs/controller.md).
+   */
+  refreshResidency(scope: ResidencyScope = 'all'): ResidencyChange {
+    const residency = this.residency;
+    if (residency === undefined) return { loaded: 0, gone: 0 };
+    return this.timeRefresh(() => {
+      const flags = residency.read();
+      const { history, inFlight } = this;
+      let loaded = 0;
+      let gone = 0;
+      for (let page = 0; page < this.layout.pageCount; page++) {
+        if (inFlight[page]! > 0) continue;
+        const change = history.noteResidency(page, (flags[page]! & PageFlag.Present) !== 0, scope);
+        if (change > 0) loaded++;
+        else if (change < 0) gone++;
+      }
+      return { loaded, gone };
+    });
+  }
+
   markReleased(ranges: readonly PageRange[]): void {
     const release = ++this.releases;
     for (const range of ranges) {
@@ -130,6 +179,7 @@ export class ProfiledMemory implements ProfilerPort {
   }
 
   close(): void | Promise<void> {
+    this.residency?.close();
     return this.source.close();
   }
 }

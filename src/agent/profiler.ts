@@ -134,10 +134,7 @@ export class Profiler {
   scan(): ScanResult {
     const { layout, result } = this;
     const { flags, pfn, state, accessed } = result;
-    for (let r = 0; r < layout.regions.length; r++) {
-      const firstVirtualPage = Number(layout.regions[r]!.start >> PAGE_SHIFT);
-      this.pagemap.read(firstVirtualPage, layout.pageCounts[r]!, flags, pfn, layout.firstPage[r]!);
-    }
+    this.pagemap.readLayout(layout, flags, pfn);
 
     const thpPages = this.findHugePages();
     let present = 0;

@@ -1,4 +1,4 @@
-import { BalloonController, type ControllerOptionsInput } from './controller.js';
+import { BalloonController, DEFAULT_RESIDENCY_REFRESH, type ControllerOptionsInput } from './controller.js';
 import type { KernelPort } from './kernel-port.js';
 import type { ByteRange } from './page-state.js';
 import type { EvictionPolicy } from './policies/policy.js';
@@ -6,6 +6,7 @@ import { AccessMapRecorder, type AccessMap } from './access-map.js';
 import { AgentError } from './errors.js';
 import { ProfiledMemory } from './profiled-memory.js';
 import { Profiler, type ProfilerOptions } from './profiler.js';
+import { ResidencyReader } from './residency.js';
 import type { AdaptiveScanIntervalOptions } from './scan-interval.js';
 import { ScanLoop } from './scan-loop.js';
 import { ScanWorker } from './scan-worker.js';
@@ -87,6 +88,8 @@ export interface AgentTiming {
   folds: StageTime;
   /** The policy's refresh after each scan (EvictionPolicy.prepare), on the main thread; count 0 for a policy without one. */
   prepares: StageTime;
+  /** Residency read from pagemap between scans (ProfiledMemory.refreshResidency: before answers with ControllerOptions.refreshResidency 'arrivals', before answers and proactive rounds with 'always'), on the main thread. */
+  refreshes: StageTime;
   selections: StageTime;
 }
 
@@ -116,10 +119,11 @@ export class AgentSession {
     policy: EvictionPolicy,
     scanInterval: Partial<AdaptiveScanIntervalOptions>,
     private readonly cpuSource: ThreadCpuSource | null,
-    private readonly timers: { scans: StageTimer; folds: StageTimer; prepares: StageTimer; selections: StageTimer },
+    private readonly timers: { scans: StageTimer; folds: StageTimer; prepares: StageTimer; refreshes: StageTimer; selections: StageTimer },
   ) {
     this.accessRecorder = new AccessMapRecorder(memory.layout.pageCount);
     memory.onFold = (snapshot) => this.accessRecorder.record(snapshot.accessed);
+    memory.timeRefresh = (work) => timers.refreshes.time(work);
     const source = memory.source;
     // After each scan the policy brings its order of victims up to date, so that answers only take from it.
     const prepared = <T>(stats: T): T => {
@@ -165,7 +169,9 @@ export class AgentSession {
       scanThread === 'worker'
         ? await ScanWorker.start(options.regions, { profiler: options.profiler ?? {}, pin: options.pin !== undefined })
         : new Profiler(options.regions, options.profiler);
-    const memory = new ProfiledMemory(source);
+    // Residency between scans unless the controller never reads it: its arrays are pinned with the rest.
+    const residencyReader = (options.controller?.refreshResidency ?? DEFAULT_RESIDENCY_REFRESH) === 'never' ? undefined : new ResidencyReader(source.layout, options.profiler);
+    const memory = new ProfiledMemory(source, residencyReader);
     let pinned: PinnedMemory | undefined;
     let pinnedCode: PinnedMemory | undefined;
     let residency: AgentResidency = null;
@@ -201,6 +207,7 @@ export class AgentSession {
         scans: source instanceof ScanWorker ? new StageTimer(wall, null, source.cpuSource !== null) : new StageTimer(wall, cpuNow),
         folds: new StageTimer(wall, cpuNow),
         prepares: new StageTimer(wall, cpuNow),
+        refreshes: new StageTimer(wall, cpuNow),
         selections: new StageTimer(wall, cpuNow),
       };
       const policy = timedPolicy(options.policy, timers.selections);
@@ -228,6 +235,7 @@ export class AgentSession {
       scans: this.timers.scans.total,
       folds: this.timers.folds.total,
       prepares: this.timers.prepares.total,
+      refreshes: this.timers.refreshes.total,
       selections: this.timers.selections.total,
     };
   }

@@ -6,6 +6,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_RESIDENCY_REFRESH, RESIDENCY_REFRESH_MODES } from '../agent/index.js';
 import { describeError, HarnessError } from '../harness/errors.js';
 import { describeSize, PAGE_SIZE, plural, SIZE_GRAMMAR } from '../harness/sizes.js';
 import { DEFAULT_PASSES, makeSpec, MAX_REFERENCES, MIN_WORKLOAD_PAGES, referenceCount, WORKLOAD_DESCRIPTIONS, WORKLOAD_NAMES, WorkloadArgumentError } from '../workloads/index.js';
@@ -99,6 +100,11 @@ Every command has --help.`,
     .option('--no-bystander', 'kernel baseline: do not hold the threshold\'s worth of memory locked')
     .option('--reactive', 'agent policies: only answer the kernel\'s requests, no proactive rounds (docs/controller.md)')
     .addOption(checkedOption('--scan-budget <share>', 'agent policies: the share of one CPU the profiler\'s scans, with folding them into the history and the policy\'s refresh, may take: "0.05" or "5%" (default 5%; docs/controller.md)', cpuShareArg))
+    .addOption(
+      new Option('--refresh-residency <mode>', 'agent policies: what answers read from pagemap between scans: never (the default); arrivals (pages the kernel swapped itself are dropped, pages written since the last scan taken in); always (also pages back from swap, and before proactive rounds); docs/controller.md, "Residency between scans"')
+        .choices([...RESIDENCY_REFRESH_MODES])
+        .default(undefined, DEFAULT_RESIDENCY_REFRESH),
+    )
     .option('--no-pin', 'agent policies: leave the agent\'s own arrays swappable (by default they are locked in memory, which needs root or CAP_IPC_LOCK)')
     .addOption(new Option('--bystander-method <method>', 'how the bystander holds memory (default: mlock from a perl child, else a ramfs as root)').choices(['mlock', 'ramfs']))
     .addOption(new Option('--region <kind>', 'memory of the workload (kernel baseline only: sab = SharedArrayBuffer)').choices(['auto', 'addon', 'sab']).default('auto'))

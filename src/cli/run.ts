@@ -7,8 +7,11 @@ import {
   AgentSession,
   DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS,
   createPolicy,
+  DEFAULT_RESIDENCY_REFRESH,
   encodeReferenceString,
   isPolicyName,
+  isResidencyRefresh,
+  RESIDENCY_REFRESH_MODES,
   probeRegistration,
   threadCpuClock,
   type AdaptiveScanIntervalOptions,
@@ -16,6 +19,7 @@ import {
   type BalloonController,
   type KernelPort,
   type ProfilerOptions,
+  type ResidencyRefresh,
 } from '../agent/index.js';
 import {
   cpuBreakdown,
@@ -77,6 +81,8 @@ export interface RunCliOptions {
   pin?: boolean;
   /** Agent policies: the share of one CPU profiling may take ("0.05", "5%"). */
   scanBudget?: string;
+  /** Agent policies: how answers read residency from pagemap between scans (ControllerOptions.refreshResidency): never (default), arrivals, always. */
+  refreshResidency?: string;
 }
 
 export interface RunPlan {
@@ -96,6 +102,8 @@ export interface RunPlan {
   pin: boolean;
   /** The share of one CPU the agent's profiling may take (AdaptiveScanIntervalOptions.cpuBudget); null for the kernel baseline. */
   scanBudget: number | null;
+  /** When residency is read between scans (ControllerOptions.refreshResidency); null for the kernel baseline. */
+  refreshResidency: ResidencyRefresh | null;
 }
 
 export function checkPolicyName(name: string): string {
@@ -129,6 +137,11 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
   if (o.reactive === true && policy === BASELINE_POLICY) throw new UsageError('--reactive is a mode of the agent: --policy kernel runs without it');
   if (o.pin === false && policy === BASELINE_POLICY) throw new UsageError('--no-pin is about the agent\'s memory: --policy kernel runs without an agent');
   if (o.scanBudget !== undefined && policy === BASELINE_POLICY) throw new UsageError('--scan-budget is about the agent\'s profiler: --policy kernel runs without an agent');
+  const refresh = o.refreshResidency;
+  if (refresh !== undefined && policy === BASELINE_POLICY) throw new UsageError('--refresh-residency is about the agent\'s answers: --policy kernel runs without an agent');
+  if (refresh !== undefined && !isResidencyRefresh(refresh)) {
+    throw new UsageError(`--refresh-residency must be one of ${RESIDENCY_REFRESH_MODES.join(', ')}, got "${refresh}"`);
+  }
   if (o.allowHost !== true) {
     const locked = policy === BASELINE_POLICY && o.bystander !== false ? (thresholdBytes ?? DEFAULT_THRESHOLD_BYTES) : 0;
     const balloonKernel = isBalloonKernel(balloonSysfsDir);
@@ -149,6 +162,7 @@ export function planRun(o: RunCliOptions, meminfoPath = DEFAULT_PROC_PATHS.memin
     mode: policy === BASELINE_POLICY ? null : o.reactive === true ? 'reactive' : 'proactive',
     pin: policy !== BASELINE_POLICY && o.pin !== false,
     scanBudget: policy === BASELINE_POLICY ? null : o.scanBudget === undefined ? DEFAULT_ADAPTIVE_SCAN_INTERVAL_OPTIONS.cpuBudget : parseCpuShare(o.scanBudget, '--scan-budget'),
+    refreshResidency: policy === BASELINE_POLICY ? null : (refresh ?? DEFAULT_RESIDENCY_REFRESH),
   };
 }
 
@@ -243,6 +257,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
           // the kernel never gives up on us and swaps by itself.
           ...(answerTimeoutMs !== null ? { deadlineMs: Math.max(200, answerTimeoutMs / 2) } : {}),
           proactive: { enabled: plan.mode === 'proactive' },
+          refreshResidency: plan.refreshResidency ?? DEFAULT_RESIDENCY_REFRESH,
           // The proactive mode keeps MemFree (what the kernel compares) above the threshold plus a margin.
           memory: { thresholdPages: Math.floor(thresholdBytes / PAGE_BYTES), freePages: () => Math.floor(readFreeBytes() / PAGE_BYTES) },
           onAnswer: (a) => {
@@ -360,6 +375,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
                 scans: stageDelta(timing0.scans, timing1.scans),
                 folds: stageDelta(timing0.folds, timing1.folds),
                 prepares: stageDelta(timing0.prepares, timing1.prepares),
+                refreshes: stageDelta(timing0.refreshes, timing1.refreshes),
                 selections: stageDelta(timing0.selections, timing1.selections),
               },
       }),
@@ -379,6 +395,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       // those answered and those that arrived while it stopped (still registered).
       mode: plan.mode,
       scanBudget: plan.scanBudget,
+      refreshResidency: plan.refreshResidency,
       sigballoonCount: stats === null ? 0 : stats.signalsReceived + stats.signalsAfterStop,
       swapOutCalls: stats?.swapOutCalls ?? 0,
       pagesRequested: stats?.pagesRequested ?? 0,

@@ -33,6 +33,7 @@ export interface CpuBreakdownInput {
     scans: TimedStage;
     folds: TimedStage;
     prepares: TimedStage;
+    refreshes: TimedStage;
     selections: TimedStage;
   } | null;
 }
@@ -55,7 +56,7 @@ export interface RunCpuBreakdown {
    * writes; on the profiler's worker thread, or on the main thread where
    * they include the history update), folds of the worker's scans into the
    * history (main thread), the policy's refreshes after each scan (main
-   * thread), and policy selections (answers and proactive rounds; main
+   * thread), residency read from pagemap between scans (main thread), and policy selections (answers and proactive rounds; main
    * thread), each with its count and wall time; otherMs is the
    * rest of the main thread (the controller around the selections, the
    * free-memory sampler, the event loop, the command), clamped at 0. Null
@@ -71,6 +72,9 @@ export interface RunCpuBreakdown {
     prepares: number;
     prepareMs: number | null;
     prepareWallMs: number;
+    refreshes: number;
+    refreshMs: number | null;
+    refreshWallMs: number;
     selections: number;
     selectionMs: number | null;
     selectionWallMs: number;
@@ -112,10 +116,13 @@ export function cpuBreakdown(input: CpuBreakdownInput): RunCpuBreakdown {
             prepares: a.prepares.count,
             prepareMs: a.prepares.cpuMs,
             prepareWallMs: a.prepares.wallMs,
+            refreshes: a.refreshes.count,
+            refreshMs: a.refreshes.cpuMs,
+            refreshWallMs: a.refreshes.wallMs,
             selections: a.selections.count,
             selectionMs: a.selections.cpuMs,
             selectionWallMs: a.selections.wallMs,
-            otherMs: minus(input.mainThreadMs, onWorker ? a.folds.cpuMs : a.scans.cpuMs, a.prepares.cpuMs, a.selections.cpuMs),
+            otherMs: minus(input.mainThreadMs, onWorker ? a.folds.cpuMs : a.scans.cpuMs, a.prepares.cpuMs, a.refreshes.cpuMs, a.selections.cpuMs),
           },
     otherThreadsMs: minus(input.processMs, input.mainThreadMs, workload.threadMs, ...(onWorker ? [a!.scans.cpuMs] : [])),
   };

@@ -2,7 +2,7 @@
  * What one `balloon run` reports (its JSON), and the policy names and
  * defaults that runs, experiments and reports share.
  */
-import { POLICY_NAMES, type AccessMap, type AgentResidency, type AnswerRecord, type ControllerStats } from '../agent/index.js';
+import { POLICY_NAMES, type AccessMap, type AgentResidency, type AnswerRecord, type ControllerStats, type ResidencyRefresh } from '../agent/index.js';
 import type { FreeMemorySample, RunCpuBreakdown, SignalLatencySummary, SwapDevice } from '../metrics/index.js';
 import type { IntegrityResult, RegionKind } from '../workloads/index.js';
 
@@ -64,6 +64,11 @@ export interface RunResult {
   mode?: 'proactive' | 'reactive' | null;
   /** The share of one CPU the agent's profiling might take (`--scan-budget`); null for the kernel baseline; absent in older results. */
   scanBudget?: number | null;
+  /**
+   * How the agent read residency from pagemap between scans (`--refresh-residency`): 'arrivals', 'always' or 'never';
+   * null for the kernel baseline; absent in older results, and true/false in results from before the modes (true: 'always', false: 'never').
+   */
+  refreshResidency?: ResidencyRefresh | boolean | null;
   sigballoonCount: number;
   swapOutCalls: number;
   pagesRequested: number;

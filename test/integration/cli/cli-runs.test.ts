@@ -24,7 +24,7 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== 
 const RUN_FIELDS = [
   'workload', 'policy', 'region', 'sizeBytes', 'pages', 'passes', 'seed', 'references', 'thresholdBytes', 'thresholdSource',
   'wallMs', 'runMs', 'verifyMs', 'cpu', 'cpuBreakdown', 'majorFaults', 'minorFaults', 'pswpin', 'pswpout', 'pgmajfault', 'vmstat',
-  'swapDevices', 'swapBusyMs', 'verifySwap', 'thresholdDeficitMiBs', 'peakResidentBytes', 'freeMemory', 'mode', 'scanBudget', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
+  'swapDevices', 'swapBusyMs', 'verifySwap', 'thresholdDeficitMiBs', 'peakResidentBytes', 'freeMemory', 'mode', 'scanBudget', 'refreshResidency', 'sigballoonCount', 'swapOutCalls', 'pagesRequested',
   'pagesFreed', 'controller', 'answers', 'signalLatency', 'scans', 'accessMap', 'agentResidency', 'agentErrors', 'integrity', 'kernelCounters', 'kernelCountersError', 'bystander', 'traceFile',
 ].sort();
 
@@ -38,7 +38,7 @@ describe('balloon run', { timeout: 120_000 }, () => {
     expect(j).toMatchObject({
       workload: 'course', policy: 'kernel', sizeBytes: 1 << 20, pages: 256, passes: 4, references: 256 + 128 * 4,
       thresholdBytes: 1 << 20, thresholdSource: 'option', sigballoonCount: 0, swapOutCalls: 0, pagesRequested: 0, pagesFreed: 0,
-      controller: null, mode: null, scanBudget: null, signalLatency: null, scans: null, accessMap: null, agentResidency: null, agentErrors: [], traceFile: trace,
+      controller: null, mode: null, scanBudget: null, refreshResidency: null, signalLatency: null, scans: null, accessMap: null, agentResidency: null, agentErrors: [], traceFile: trace,
     });
     expect(j['integrity']).toMatchObject({ ok: true, pagesChecked: 256, pagesWritten: 256, badPages: 0 });
     // The check's swap I/O is counted apart from the references'.

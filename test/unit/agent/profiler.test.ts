@@ -6,6 +6,7 @@ import { PageIdleBitmap } from '../../../src/agent/page-idle.js';
 import { PageState } from '../../../src/agent/page-state.js';
 import { ProfiledMemory } from '../../../src/agent/profiled-memory.js';
 import { Profiler } from '../../../src/agent/profiler.js';
+import { RegionLayout } from '../../../src/agent/region-layout.js';
 import {
   KernelBitmapIo,
   KPF,
@@ -250,96 +251,148 @@ describe('PageIdleBitmap', () => {
   });
 });
 
+/** A temporary pagemap with `entries` at REGION and an empty page_idle bitmap (deleted after the file's tests). */
+function syntheticFiles(entries: EntrySpec[]): { pagemapPath: string; idleBitmapPath: string } {
+  const dir = makeTempDir();
+  const pagemapPath = path.join(dir, 'pagemap');
+  const idleBitmapPath = path.join(dir, 'bitmap');
+  writeBitmap(idleBitmapPath, 4096);
+  writePagemap(pagemapPath, REGION, entries);
+  return { pagemapPath, idleBitmapPath };
+}
+
 describe('ProfiledMemory (profiler + history as the controller sees them)', () => {
   it('folds scans into the access history and records released pages', () => {
-    const dir = makeTempDir();
-    try {
-      const pagemapPath = path.join(dir, 'pagemap');
-      const idleBitmapPath = path.join(dir, 'bitmap');
-      writeBitmap(idleBitmapPath, 4096);
-      writePagemap(pagemapPath, REGION, [
-        { present: true, pfn: 100n },
-        { present: true, pfn: 101n },
-        { swapped: true, swapOffset: 1n },
-      ]);
-      const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
-      expect(memory.scan()).toMatchObject({ scan: 1, present: 2, swapped: 1, accessed: 2 });
-      touchPfn(idleBitmapPath, 101);
-      expect(memory.scan()).toMatchObject({ scan: 2, accessed: 1, newlyAccessed: 0 });
-      const state = memory.policyState();
-      expect([...state.age]).toEqual([0x40, 0xc0, 0]);
-      memory.markReleased([{ first: 0, count: 1 }]);
-      expect(state.state[0]).toBe(PageState.Swapped);
-      memory.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([
+      { present: true, pfn: 100n },
+      { present: true, pfn: 101n },
+      { swapped: true, swapOffset: 1n },
+    ]);
+    const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+    expect(memory.scan()).toMatchObject({ scan: 1, present: 2, swapped: 1, accessed: 2 });
+    touchPfn(idleBitmapPath, 101);
+    expect(memory.scan()).toMatchObject({ scan: 2, accessed: 1, newlyAccessed: 0 });
+    const state = memory.policyState();
+    expect([...state.age]).toEqual([0x40, 0xc0, 0]);
+    memory.markReleased([{ first: 0, count: 1 }]);
+    expect(state.state[0]).toBe(PageState.Swapped);
+    memory.close();
   });
 
   it('keeps pages released while their swap-out call is in flight, whatever pagemap says meanwhile', () => {
-    const dir = makeTempDir();
-    try {
-      const pagemapPath = path.join(dir, 'pagemap');
-      const idleBitmapPath = path.join(dir, 'bitmap');
-      writeBitmap(idleBitmapPath, 4096);
-      writePagemap(pagemapPath, REGION, [
-        { present: true, pfn: 100n },
-        { present: true, pfn: 101n },
-        { present: true, pfn: 102n },
-      ]);
-      const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
-      const state = memory.policyState().state;
-      memory.scan();
-      memory.markReleased([{ first: 0, count: 2 }]);
-      expect(memory.pagesInFlight).toBe(2);
-      // The kernel has not reached the pages yet: pagemap still shows all three present.
-      expect(memory.scan()).toMatchObject({ present: 1, swapped: 2 });
-      expect([...state]).toEqual([PageState.Swapped, PageState.Swapped, PageState.Present]);
-      // The call returns: page 0 was freed, page 1 was skipped (busy) and is still present.
-      writePagemap(pagemapPath, REGION, [{ swapped: true, swapOffset: 7n }]);
-      memory.releaseEnded([{ first: 0, count: 2 }]);
-      expect(memory.pagesInFlight).toBe(0);
-      memory.scan();
-      expect([...state]).toEqual([PageState.Swapped, PageState.Present, PageState.Present]);
-      memory.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([
+      { present: true, pfn: 100n },
+      { present: true, pfn: 101n },
+      { present: true, pfn: 102n },
+    ]);
+    const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+    const state = memory.policyState().state;
+    memory.scan();
+    memory.markReleased([{ first: 0, count: 2 }]);
+    expect(memory.pagesInFlight).toBe(2);
+    // The kernel has not reached the pages yet: pagemap still shows all three present.
+    expect(memory.scan()).toMatchObject({ present: 1, swapped: 2 });
+    expect([...state]).toEqual([PageState.Swapped, PageState.Swapped, PageState.Present]);
+    // The call returns: page 0 was freed, page 1 was skipped (busy) and is still present.
+    writePagemap(pagemapPath, REGION, [{ swapped: true, swapOffset: 7n }]);
+    memory.releaseEnded([{ first: 0, count: 2 }]);
+    expect(memory.pagesInFlight).toBe(0);
+    memory.scan();
+    expect([...state]).toEqual([PageState.Swapped, PageState.Present, PageState.Present]);
+    memory.close();
+  });
+});
+
+describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () => {
+  it('takes pages faulted back in as just used and pages the kernel swapped as gone, leaving pages in a call alone', () => {
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([
+      { present: true, pfn: 100n },
+      { present: true, pfn: 101n },
+      { swapped: true, swapOffset: 3n },
+      { present: true, pfn: 103n },
+    ]);
+    const io = new PerFileCountingIo();
+    const memory = ProfiledMemory.inThread([{ start: REGION, length: 4n * 4096n }], { pagemapPath, idleBitmapPath, io });
+    memory.scan();
+    memory.scan();
+    const state = memory.policyState();
+    expect([...state.state]).toEqual([PageState.Present, PageState.Present, PageState.Swapped, PageState.Present]);
+    expect(state.idleScans[1]).toBe(1);
+    memory.markReleased([{ first: 3, count: 1 }]); // in a call; pagemap still shows it present
+    // Since the last scan the kernel swapped page 0 and page 1 itself, and page 2 faulted back in.
+    writePagemap(pagemapPath, REGION, [
+      { swapped: true, swapOffset: 8n },
+      { swapped: true, swapOffset: 9n },
+      { present: true, pfn: 200n },
+    ]);
+    const version = state.version;
+    const bitmapCalls = (io.reads.get('bitmap') ?? 0) + (io.writes.get('bitmap') ?? 0);
+    expect(memory.refreshResidency()).toEqual({ loaded: 1, gone: 2 });
+    expect([...state.state]).toEqual([PageState.Swapped, PageState.Swapped, PageState.Present, PageState.Swapped]);
+    // Page 2 counts as used in the interval after the last scan, as a fault would tell the simulator.
+    expect(state.lastAccess[2]).toBe(state.scanCount + 1);
+    expect(state.idleScans[2]).toBe(0);
+    expect(state.version).not.toBe(version);
+    // Only pagemap was read: no page_idle bitmap traffic.
+    expect((io.reads.get('bitmap') ?? 0) + (io.writes.get('bitmap') ?? 0)).toBe(bitmapCalls);
+    // Nothing changed since: nothing to do, the version stays.
+    const after = state.version;
+    expect(memory.refreshResidency()).toEqual({ loaded: 0, gone: 0 });
+    expect(state.version).toBe(after);
+    memory.close();
+  });
+
+  it('with scope arrivals takes in pages never seen and drops pages gone, but leaves pages back from swap to the next scan', () => {
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([
+      { present: true, pfn: 100n },
+      { swapped: true, swapOffset: 3n },
+      {},
+    ]);
+    const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath, io: new PerFileCountingIo() });
+    memory.scan();
+    const state = memory.policyState();
+    expect([...state.state]).toEqual([PageState.Present, PageState.Swapped, PageState.Absent]);
+    // Since: page 0 swapped by the kernel, page 1 faulted back, page 2 written for the first time.
+    writePagemap(pagemapPath, REGION, [{ swapped: true, swapOffset: 8n }, { present: true, pfn: 201n }, { present: true, pfn: 202n }]);
+    expect(memory.refreshResidency('arrivals')).toEqual({ loaded: 1, gone: 1 });
+    expect([...state.state]).toEqual([PageState.Swapped, PageState.Swapped, PageState.Present]);
+    expect(state.lastAccess[2]).toBe(state.scanCount + 1);
+    // The scope 'all' takes page 1 in too.
+    expect(memory.refreshResidency('all')).toEqual({ loaded: 1, gone: 0 });
+    expect(state.state[1]).toBe(PageState.Present);
+    memory.close();
+  });
+
+  it('does nothing without a residency source', () => {
+    const source = { layout: new RegionLayout([{ start: REGION, length: 4096n }]), arrays: () => [], scan: () => ({ accessed: new Uint8Array(1), state: new Uint8Array(1) }), close: () => {} };
+    expect(new ProfiledMemory(source).refreshResidency()).toEqual({ loaded: 0, gone: 0 });
   });
 });
 
 describe('ProfiledMemory folding a scan read before a release (scans on a worker thread)', () => {
   it('keeps a page released after the scan started released, even once its call has returned', () => {
-    const dir = makeTempDir();
-    try {
-      const pagemapPath = path.join(dir, 'pagemap');
-      const idleBitmapPath = path.join(dir, 'bitmap');
-      writeBitmap(idleBitmapPath, 4096);
-      writePagemap(pagemapPath, REGION, [
-        { present: true, pfn: 100n },
-        { present: true, pfn: 101n },
-        { present: true, pfn: 102n },
-      ]);
-      const profiler = new Profiler([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
-      const memory = new ProfiledMemory(profiler);
-      memory.scan();
-      // A scan starts (the worker reads pagemap: all three present)…
-      const since = memory.releaseCount;
-      const read = profiler.scan();
-      const snapshot = { accessed: read.accessed.slice(), state: read.state.slice() };
-      // …an answer releases page 1 and its call returns before the scan is folded.
-      memory.markReleased([{ first: 1, count: 1 }]);
-      memory.releaseEnded([{ first: 1, count: 1 }]);
-      expect(memory.pagesInFlight).toBe(0);
-      expect(memory.fold(snapshot, since)).toMatchObject({ present: 2, swapped: 1 });
-      expect([...memory.policyState().state]).toEqual([PageState.Present, PageState.Swapped, PageState.Present]);
-      // A scan started after the release is believed: the kernel skipped the page (busy), so it is present.
-      memory.scan();
-      expect(memory.policyState().state[1]).toBe(PageState.Present);
-      memory.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([
+      { present: true, pfn: 100n },
+      { present: true, pfn: 101n },
+      { present: true, pfn: 102n },
+    ]);
+    const profiler = new Profiler([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath });
+    const memory = new ProfiledMemory(profiler);
+    memory.scan();
+    // A scan starts (the worker reads pagemap: all three present)…
+    const since = memory.releaseCount;
+    const read = profiler.scan();
+    const snapshot = { accessed: read.accessed.slice(), state: read.state.slice() };
+    // …an answer releases page 1 and its call returns before the scan is folded.
+    memory.markReleased([{ first: 1, count: 1 }]);
+    memory.releaseEnded([{ first: 1, count: 1 }]);
+    expect(memory.pagesInFlight).toBe(0);
+    expect(memory.fold(snapshot, since)).toMatchObject({ present: 2, swapped: 1 });
+    expect([...memory.policyState().state]).toEqual([PageState.Present, PageState.Swapped, PageState.Present]);
+    // A scan started after the release is believed: the kernel skipped the page (busy), so it is present.
+    memory.scan();
+    expect(memory.policyState().state[1]).toBe(PageState.Present);
+    memory.close();
   });
 });
 

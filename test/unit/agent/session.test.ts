@@ -96,10 +96,14 @@ describe('AgentSession', () => {
     expect(kernel.events).toHaveLength(5);
   });
 
-  it('times its scans and selections: count, wall time and the thread\'s CPU time', async () => {
+  it('times its scans, residency refreshes and selections: count, wall time and the thread\'s CPU time', async () => {
     // Every read of a clock advances it: a timed call takes 10 ms of wall time and 1 ms of CPU.
     let [wall, cpu] = [0, 0];
-    const session = await start({ threadCpu: { source: 'stat', now: () => (cpu += 1) }, wallClock: () => (wall += 10) });
+    const session = await start({
+      threadCpu: { source: 'stat', now: () => (cpu += 1) },
+      wallClock: () => (wall += 10),
+      controller: { hysteresisFraction: 0, refreshResidency: 'always' },
+    });
     await vi.advanceTimersByTimeAsync(200);
     kernel.listener!({ pagesWanted: 4, freePages: 0 });
     await session.controller.whenIdle();
@@ -110,6 +114,7 @@ describe('AgentSession', () => {
       scans: { count: 2, wallMs: 20, cpuMs: 2 },
       folds: { count: 0, wallMs: 0, cpuMs: 0 },
       prepares: { count: 0, wallMs: 0, cpuMs: 0 },
+      refreshes: { count: 1, wallMs: 10, cpuMs: 1 },
       selections: { count: 1, wallMs: 10, cpuMs: 1 },
     });
     await session.stop();

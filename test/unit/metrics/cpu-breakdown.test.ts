@@ -13,6 +13,7 @@ describe('CPU breakdown of a run', () => {
         scans: { count: 12, wallMs: 130, cpuMs: 120 },
         folds: { count: 0, wallMs: 0, cpuMs: 0 },
         prepares: { count: 0, wallMs: 0, cpuMs: 0 },
+        refreshes: { count: 0, wallMs: 0, cpuMs: 0 },
         selections: { count: 40, wallMs: 45, cpuMs: 30 },
       },
     });
@@ -21,7 +22,7 @@ describe('CPU breakdown of a run', () => {
       processMs: 1000,
       workload: { threadMs: 600, runMs: 500, verifyMs: 50 },
       mainThreadMs: 300,
-      agent: { scanThread: 'main', scans: 12, scanMs: 120, scanWallMs: 130, folds: 0, foldMs: 0, prepares: 0, prepareMs: 0, prepareWallMs: 0, selections: 40, selectionMs: 30, selectionWallMs: 45, otherMs: 150 },
+      agent: { scanThread: 'main', scans: 12, scanMs: 120, scanWallMs: 130, folds: 0, foldMs: 0, prepares: 0, prepareMs: 0, prepareWallMs: 0, refreshes: 0, refreshMs: 0, refreshWallMs: 0, selections: 40, selectionMs: 30, selectionWallMs: 45, otherMs: 150 },
       otherThreadsMs: 100,
     });
     // The parts add up to the process.
@@ -39,6 +40,7 @@ describe('CPU breakdown of a run', () => {
         scans: { count: 12, wallMs: 130, cpuMs: 120 },
         folds: { count: 12, wallMs: 25, cpuMs: 20 },
         prepares: { count: 12, wallMs: 60, cpuMs: 50 },
+        refreshes: { count: 3, wallMs: 12, cpuMs: 10 },
         selections: { count: 40, wallMs: 45, cpuMs: 30 },
       },
     });
@@ -52,15 +54,18 @@ describe('CPU breakdown of a run', () => {
       prepares: 12,
       prepareMs: 50,
       prepareWallMs: 60,
+      refreshes: 3,
+      refreshMs: 10,
+      refreshWallMs: 12,
       selections: 40,
       selectionMs: 30,
       selectionWallMs: 45,
-      otherMs: 100,
+      otherMs: 90,
     });
     expect(b.otherThreadsMs).toBe(80);
     // The parts add up to the process: the worker's scans, and on the main thread folds, refreshes, selections and the rest.
     expect(
-      b.workload.threadMs! + b.agent!.scanMs! + b.agent!.foldMs! + b.agent!.prepareMs! + b.agent!.selectionMs! + b.agent!.otherMs! + b.otherThreadsMs!,
+      b.workload.threadMs! + b.agent!.scanMs! + b.agent!.foldMs! + b.agent!.prepareMs! + b.agent!.refreshMs! + b.agent!.selectionMs! + b.agent!.otherMs! + b.otherThreadsMs!,
     ).toBe(b.processMs);
   });
 
@@ -80,6 +85,7 @@ describe('CPU breakdown of a run', () => {
           scans: { count: 2, wallMs: 9, cpuMs: null },
           folds: { count: 0, wallMs: 0, cpuMs: null },
           prepares: { count: 0, wallMs: 0, cpuMs: null },
+          refreshes: { count: 0, wallMs: 0, cpuMs: null },
           selections: { count: 0, wallMs: 0, cpuMs: null },
         },
       }),
@@ -98,6 +104,9 @@ describe('CPU breakdown of a run', () => {
         prepares: 0,
         prepareMs: null,
         prepareWallMs: 0,
+        refreshes: 0,
+        refreshMs: null,
+        refreshWallMs: 0,
         selections: 0,
         selectionMs: null,
         selectionWallMs: 0,
