@@ -8,6 +8,7 @@
  * prints the Markdown tables of docs/policies.md.
  *
  *   npx tsx scripts/bench-agent.ts [--memory 1024] [--references 300000] [--exact-memory 128] [--exact-references 24000]
+ *       [--seed 1] [--out results/bench-agent.json]
  *
  * Two settings: `memory` pages with the simulated controller's default
  * batch (1/32 of memory per call, as the agent answers a signal), and
@@ -18,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { orExit, parseScriptOptions, wholeOption } from '../src/harness/cli.js';
 import { AccessHistory } from '../src/agent/access-history.js';
 import { CountingFileIo } from '../src/agent/file-io.js';
 import { PageState } from '../src/agent/page-state.js';
@@ -37,7 +38,8 @@ import {
 } from '../src/agent/simulator.js';
 import { WORKLOAD_NAMES, makeSpec, passesForReferences, referenceString } from '../src/workloads/definitions.js';
 
-const { values } = parseArgs({
+const USAGE_HINT = 'See the usage at the top of scripts/bench-agent.ts.';
+const { values } = parseScriptOptions('bench:agent', USAGE_HINT, {
   options: {
     memory: { type: 'string', default: '1024' },
     references: { type: 'string', default: '300000' },
@@ -47,7 +49,9 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'results/bench-agent.json' },
   },
 });
-const seed = Number(values.seed);
+const [memory, references, exactMemory, exactReferences, seed] = orExit('bench:agent', () =>
+  (['memory', 'references', 'exact-memory', 'exact-references', 'seed'] as const).map((name) => wholeOption(`--${name}`, values[name], name === 'seed' ? 0 : 1, USAGE_HINT)),
+) as [number, number, number, number, number];
 
 interface Setting {
   name: string;
@@ -56,8 +60,8 @@ interface Setting {
   batchFraction: number;
 }
 const settings: Setting[] = [
-  { name: 'controller batch', memoryPages: Number(values.memory), references: Number(values.references), batchFraction: DEFAULT_SIMULATION_OPTIONS.batchFraction },
-  { name: 'one page per call', memoryPages: Number(values['exact-memory']), references: Number(values['exact-references']), batchFraction: 0 },
+  { name: 'controller batch', memoryPages: memory, references, batchFraction: DEFAULT_SIMULATION_OPTIONS.batchFraction },
+  { name: 'one page per call', memoryPages: exactMemory, references: exactReferences, batchFraction: 0 },
 ];
 
 /** Base scan interval: a quarter of memory in references (256 for 1024 pages); the matrix runs it /4, x1, x4. */

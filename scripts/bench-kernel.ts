@@ -5,12 +5,22 @@
  * with repetitions (scripts/guest/swap-throughput.ts does the measuring).
  * Writes results/bench-kernel.json.
  *
- *   npx tsx scripts/bench-kernel.ts [--mib 384] [--repetitions 3] [--memory 1024] [--out results/bench-kernel.json]
+ *   npx tsx scripts/bench-kernel.ts [--mib 384] [--repetitions 3] [--memory 1024] [--cpus 2]
+ *       [--tcg-threads single|multi] [--call-pages N] [--busy N] [--alloc MIB] [--out results/bench-kernel.json]
+ *
+ * The conditions of an answer under pressure, one at a time: --call-pages N
+ * hands the memory to balloon_swapout() in calls of N pages (the agent's are
+ * up to 8,192; by default one call takes up to 2^18), --busy N spins N
+ * processes on the CPU during both measurements, --alloc MIB has a thread of
+ * the balloon process write MIB of new memory during the calls (the
+ * workload's first write beside an answer), --cpus the guest's vCPUs and
+ * --tcg-threads how QEMU runs them: one host thread for all in turn (single,
+ * the harness's default) or one each (multi).
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { SWAPOUT_MAX_PAGES_PER_CALL } from '../src/agent/kernel-port.js';
 import { table } from '../src/cli/format.js';
-import { runCli } from '../src/harness/cli.js';
+import { parseScriptOptions, runCli, wholeOption } from '../src/harness/cli.js';
 import { HarnessError } from '../src/harness/errors.js';
 import { step } from '../src/harness/log.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
@@ -18,33 +28,47 @@ import { writeJsonFile } from '../src/harness/vm-state.js';
 import { spread, type Spread } from '../src/report/summary.js';
 import { sshRun, vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 
-const { values } = parseArgs({
-  options: {
-    mib: { type: 'string', default: '384' },
-    repetitions: { type: 'string', default: '3' },
-    memory: { type: 'string', default: '1024' },
-    out: { type: 'string', default: path.join('results', 'bench-kernel.json') },
-  },
-});
-
 const instance = 'bench-kernel';
 type Mode = 'balloon' | 'kernel';
 interface Run { mode: Mode; repetition: number; pagesPerSecond: number; seconds: number; [k: string]: unknown }
 
-const positive = (name: string, text: string): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new HarnessError(`bench:kernel: --${name} must be a positive whole number, got "${text}".`, 'See the usage at the top of scripts/bench-kernel.ts.');
-  return n;
-};
+const USAGE_HINT = 'See the usage at the top of scripts/bench-kernel.ts.';
+const whole = (name: string, text: string, min: number): number => wholeOption(`--${name}`, text, min, USAGE_HINT);
+const positive = (name: string, text: string): number => whole(name, text, 1);
 
 await runCli('bench:kernel', async () => {
+  const { values } = parseScriptOptions('bench:kernel', USAGE_HINT, {
+    options: {
+      mib: { type: 'string', default: '384' },
+      repetitions: { type: 'string', default: '3' },
+      memory: { type: 'string', default: '1024' },
+      cpus: { type: 'string', default: String(vmDefaults.cpus) },
+      'tcg-threads': { type: 'string', default: 'single' },
+      'call-pages': { type: 'string', default: String(SWAPOUT_MAX_PAGES_PER_CALL) },
+      busy: { type: 'string', default: '0' },
+      alloc: { type: 'string', default: '0' },
+      out: { type: 'string', default: path.join('results', 'bench-kernel.json') },
+    },
+  });
   const mib = positive('mib', values.mib);
   const repetitions = positive('repetitions', values.repetitions);
   const memoryMiB = positive('memory', values.memory);
+  const cpus = positive('cpus', values.cpus);
+  const tcgThreads = values['tcg-threads'];
+  if (tcgThreads !== 'single' && tcgThreads !== 'multi') throw new HarnessError(`bench:kernel: --tcg-threads must be single or multi, got "${tcgThreads}".`, USAGE_HINT);
+  const callPages = positive('call-pages', values['call-pages']);
+  if (callPages > SWAPOUT_MAX_PAGES_PER_CALL) throw new HarnessError(`bench:kernel: --call-pages must be at most ${SWAPOUT_MAX_PAGES_PER_CALL} (the call's limit), got "${values['call-pages']}".`, USAGE_HINT);
+  const busy = whole('busy', values.busy, 0);
+  const allocMiB = whole('alloc', values.alloc, 0);
+  const guestArgs: Record<Mode, string> = {
+    balloon: `--call-pages ${callPages} --busy ${busy} --alloc ${allocMiB}`,
+    kernel: `--busy ${busy}`,
+  };
   const { kernel } = await prepareVmArtefacts(process.env.BALLOON_KERNEL_SOURCE);
-  step('bench', `${repetitions} x (balloon_swapout, kernel reclaim) of ${mib} MiB in a ${memoryMiB} MiB TCG guest; about ${Math.ceil((repetitions * 2 * mib) / 60)} minutes`);
+  // Per run: about 20 s to reset the guest's state, and 5,000 pages/s (20 MiB/s) at worst.
+  step('bench', `${repetitions} x (balloon_swapout, kernel reclaim) of ${mib} MiB in a ${memoryMiB} MiB TCG guest with ${cpus} vCPU(s) (thread=${tcgThreads}); balloon ${guestArgs.balloon}, kernel ${guestArgs.kernel}; about ${Math.ceil((repetitions * 2 * (20 + mib / 15)) / 60)} minutes`);
   await vmDown(instance);
-  const vm = await vmUp({ ...vmDefaults, instance, memoryMiB, swapMiB: 2048 });
+  const vm = await vmUp({ ...vmDefaults, instance, memoryMiB, cpus, tcgThreads, swapMiB: 2048 });
   const runs: Run[] = [];
   let release = '';
   try {
@@ -54,15 +78,18 @@ await runCli('bench:kernel', async () => {
       const order: Mode[] = r % 2 ? ['balloon', 'kernel'] : ['kernel', 'balloon'];
       for (const mode of order) {
         // The same state before every run: swap emptied, page cache dropped, memory compacted.
-        await sshRun(vm, 'swapoff /dev/vdb && swapon /dev/vdb && sync && echo 3 > /proc/sys/vm/drop_caches && echo 1 > /proc/sys/vm/compact_memory', 600);
-        const out = await sshRun(vm, `cd /opt/app-balloon && node --import tsx scripts/guest/swap-throughput.ts ${mode} ${mib}`, 1800);
+        // The watcher's threshold low (64 MiB), so that no request and no fallback of the safety
+        // rail mixes with what is measured (fallbackPages in the balloon runs shows it did not).
+        await sshRun(vm, `swapoff /dev/vdb && swapon /dev/vdb && sync && echo 3 > /proc/sys/vm/drop_caches && echo 1 > /proc/sys/vm/compact_memory && echo ${64 << 20} > /sys/kernel/mm/balloon/threshold_bytes`, 600);
+        const out = await sshRun(vm, `cd /opt/app-balloon && node --import tsx scripts/guest/swap-throughput.ts ${mode} ${mib} ${guestArgs[mode]}`, 1800);
         const parsed = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Partial<Run>;
         if (parsed.mode !== mode || typeof parsed.pagesPerSecond !== 'number' || typeof parsed.seconds !== 'number') {
           throw new HarnessError(`bench:kernel: the guest's ${mode} run printed no result.`, 'Its output is below.', out);
         }
         const run: Run = { ...parsed, mode, pagesPerSecond: parsed.pagesPerSecond, seconds: parsed.seconds, repetition: r };
         runs.push(run);
-        step('bench', `${mode} ${r}/${repetitions}: ${Math.round(run.pagesPerSecond)} pages/s (${run.seconds.toFixed(1)} s)`);
+        const beside = allocMiB > 0 && mode === 'balloon' ? `; ${String(run['allocatedPages'])} pages written beside, MemFree down to ${String(run['minMemFreeMiB'])} MiB, fallback ${String(run['fallbackPages'])} pages` : '';
+        step('bench', `${mode} ${r}/${repetitions}: ${Math.round(run.pagesPerSecond)} pages/s (${run.seconds.toFixed(1)} s${beside})`);
       }
     }
   } finally {
@@ -79,8 +106,9 @@ await runCli('bench:kernel', async () => {
     version: 1,
     what: 'pages/s that balloon_swapout() frees, next to pages/s that kernel reclaim writes to swap, same guest and size',
     kernel: { release, key: kernel.artefact.key },
-    guest: { memoryMiB, swapMiB: 2048, accel: 'tcg' },
+    guest: { memoryMiB, swapMiB: 2048, accel: 'tcg', cpus, tcgThreads },
     mib,
+    conditions: { callPages, busy, allocMiB },
     repetitions,
     balloonSwapout: balloon,
     kernelReclaim,

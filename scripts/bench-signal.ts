@@ -13,22 +13,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { orExit, parseScriptOptions, wholeOption } from '../src/harness/cli.js';
 import { balloonSignalStats, onBalloonSignal, sigballoon } from '../src/kernel/index.js';
 import { addonBuildInfo, raiseBalloonSignal } from '../src/kernel/testing.js';
 
-const { values } = parseArgs({
+const USAGE_HINT = 'See the usage at the top of scripts/bench-signal.ts.';
+const { values } = parseScriptOptions('bench:signal', USAGE_HINT, {
   options: {
     count: { type: 'string', default: '5000' },
     warmup: { type: 'string', default: '200' },
     out: { type: 'string', default: path.join('results', 'bench-signal.json') },
   },
 });
-const count = Number(values.count);
-const warmup = Number(values.warmup);
-if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(warmup) || warmup < 0) {
-  throw new RangeError('--count must be a positive integer and --warmup a non-negative integer');
-}
+const [count, warmup] = orExit('bench:signal', (): [number, number] => [wholeOption('--count', values.count, 1, USAGE_HINT), wholeOption('--warmup', values.warmup, 0, USAGE_HINT)]);
 
 interface Sample {
   sendToListenerNs: bigint;

@@ -6,22 +6,28 @@
  * threshold deficit per mode, and writes results/compare-proactive.json.
  *
  *   npx tsx scripts/compare-proactive.ts [--memory 1024] [--length 200000] [--policy balloon]
- *     [--scan-every REFS] [--workload NAME]
+ *     [--scan-every REFS] [--workload NAME] [--refresh-residency never|arrivals|always]
  *
  * --scan-every sets the references between two scans (default memory / 4):
  * how often the agent can afford to profile, which decides what its policy
  * knows (docs/controller.md, "What profiling may cost").
+ * --refresh-residency: what answers read from pagemap between scans
+ * (ControllerOptions.refreshResidency, as `balloon run --refresh-residency`):
+ * nothing (never, the default, as in the agent), arrivals and departures
+ * (arrivals), or pages back from swap too and before proactive rounds as
+ * well (always).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { DEFAULT_RESIDENCY_REFRESH, RESIDENCY_REFRESH_MODES, isResidencyRefresh } from '../src/agent/controller.js';
 import { createPolicy } from '../src/agent/policies/index.js';
 import { runPressureModel, type PressureModelResult } from '../src/agent/pressure-model.js';
 import { WORKLOAD_NAMES, isWorkloadName, makeSpec, passesForReferences, referenceString, type WorkloadName } from '../src/workloads/definitions.js';
 import { table } from '../src/cli/format.js';
 import { parsePositiveInt } from '../src/shared/usage.js';
+import { parseScriptOptions } from '../src/harness/cli.js';
 
-const { values } = parseArgs({
+const { values } = parseScriptOptions('compare-proactive', 'See the usage at the top of scripts/compare-proactive.ts.', {
   options: {
     memory: { type: 'string', default: '1024' },
     length: { type: 'string', default: '200000' },
@@ -32,12 +38,13 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '16' },
     out: { type: 'string', default: 'results/compare-proactive.json' },
     'scan-every': { type: 'string' },
+    'refresh-residency': { type: 'string', default: DEFAULT_RESIDENCY_REFRESH },
     workload: { type: 'string', multiple: true },
   },
 });
 const fail = (message: string): never => {
   process.stderr.write(`compare-proactive: error: ${message}\n`);
-  process.exit(2);
+  process.exit(1);
 };
 /** The project's own parse (src/shared/usage.ts), its message as this script's one error line. */
 const positiveInt = (flag: string, text: string): number => {
@@ -50,6 +57,8 @@ const positiveInt = (flag: string, text: string): number => {
 const chosen: readonly WorkloadName[] = (values.workload ?? WORKLOAD_NAMES).map((name) =>
   isWorkloadName(name) ? name : fail(`--workload "${name}": choose among ${WORKLOAD_NAMES.join(', ')}`),
 );
+const refreshMode = values['refresh-residency'];
+const refreshResidency = isResidencyRefresh(refreshMode) ? refreshMode : fail(`--refresh-residency "${refreshMode}": choose among ${RESIDENCY_REFRESH_MODES.join(', ')}`);
 const m = Number(values.memory);
 const length = Number(values.length);
 const seed = Number(values.seed);
@@ -81,7 +90,7 @@ for (const w of workloads) {
       watcherEveryReferences,
       answerTimeoutReferences: 10 * watcherEveryReferences,
       callLatencyReferences: Number(values.latency),
-      controller: { policy: createPolicy(values.policy), proactive },
+      controller: { policy: createPolicy(values.policy), proactive, refreshResidency },
     });
     out.push({ workload: w.name, mode, result });
     rows.push([

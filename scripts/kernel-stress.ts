@@ -11,16 +11,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { table } from '../src/cli/format.js';
-import { runCli } from '../src/harness/cli.js';
+import { parseScriptOptions, runCli, wholeOption } from '../src/harness/cli.js';
 import { HarnessError } from '../src/harness/errors.js';
 import { step } from '../src/harness/log.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
 import { writeJsonFile } from '../src/harness/vm-state.js';
 import { copyToGuest, sshExec, vmDefaults, vmDown, vmUp } from '../src/harness/vm.js';
 
-const { values } = parseArgs({
+const USAGE_HINT = 'See the usage at the top of scripts/kernel-stress.ts.';
+const { values } = parseScriptOptions('kernel:stress', USAGE_HINT, {
   options: {
     seconds: { type: 'string', default: '60' },
     mib: { type: 'string', default: '128' },
@@ -43,11 +43,7 @@ interface StressRun {
   guestLog: string;
 }
 
-const positive = (name: string, text: string): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new HarnessError(`kernel:stress: --${name} must be a positive whole number, got "${text}".`, 'See the usage at the top of scripts/kernel-stress.ts.');
-  return n;
-};
+const positive = (name: string, text: string): number => wholeOption(`--${name}`, text, 1, USAGE_HINT);
 
 await runCli('kernel:stress', async () => {
   const seconds = positive('seconds', values.seconds);
