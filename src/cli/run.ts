@@ -182,8 +182,11 @@ export interface RunDeps {
   profilerOptions?: Partial<ProfilerOptions>;
   /** The profiler's scan interval (default: the agent's adaptive defaults, starting at 1 s). */
   scanInterval?: Partial<AdaptiveScanIntervalOptions>;
-  /** Called once the agent listens and the workload starts (tests send signals from here). */
-  onStarted?: (info: { region: WorkloadRegion; controller: BalloonController | undefined }) => void;
+  /**
+   * Called once the agent listens and the workload starts (tests send signals from here);
+   * scans() counts the agent's scans folded into its history so far (0 without an agent).
+   */
+  onStarted?: (info: { region: WorkloadRegion; controller: BalloonController | undefined; scans: () => number }) => void;
 }
 
 /** Executes a checked plan. Cleans up (unregisters, frees, stops the bystander) whatever happens. */
@@ -326,7 +329,8 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
         }
       },
     });
-    deps.onStarted?.({ region, controller: agent?.controller });
+    const session = agent;
+    deps.onStarted?.({ region, controller: session?.controller, scans: () => session?.scans ?? 0 });
     const run = await running;
     const wallMs = performance.now() - t0;
     sampler.stop();
