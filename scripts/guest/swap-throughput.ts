@@ -17,23 +17,22 @@
  * scripts/bench-kernel.ts compares the two on the same guest.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { SWAPOUT_MAX_PAGES_PER_CALL } from '../../src/agent/kernel-port.js';
 import { orExit, parseScriptOptions, wholeOption } from '../../src/harness/cli.js';
 import { HarnessError } from '../../src/harness/errors.js';
 import { allocRegion, readBalloonSysfsValue, register, swapOut, unregister } from '../../src/kernel/index.js';
-import { readFreeBytes } from '../../src/metrics/system.js';
+import { readFreeBytes, readMeminfo, readVmstat } from '../../src/metrics/system.js';
 
 const pageSize = 4096;
 
-const vmstat = async (key: string): Promise<number> => {
-  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(await readFile('/proc/vmstat', 'utf8'));
-  if (!m) throw new Error(`/proc/vmstat has no ${key}`);
-  return Number(m[1]);
+/** A /proc/vmstat counter, which must be there. */
+const vmstat = (key: string): number => {
+  const value = readVmstat()[key];
+  if (value === undefined) throw new Error(`/proc/vmstat has no ${key}`);
+  return value;
 };
-const memAvailableMiB = async (): Promise<number> =>
-  Number(/^MemAvailable:\s+(\d+) kB$/m.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? NaN) / 1024;
+const memAvailableMiB = (): number => (readMeminfo()['MemAvailable'] ?? NaN) / 2 ** 20;
 
 /** Writes one word in every page (distinct per page), so every page is dirty anonymous memory. */
 function dirty(bytes: Uint8Array): void {
@@ -45,7 +44,7 @@ async function balloon(mib: number, callPages: number, busyCount: number, allocM
   register();
   const region = allocRegion(mib << 20, { hugePages: 'nohuge' });
   dirty(region.bytes());
-  const out0 = await vmstat('pswpout');
+  const out0 = vmstat('pswpout');
   let freed = 0;
   let kernelNs = 0n;
   let calls = 0;
@@ -66,24 +65,24 @@ async function balloon(mib: number, callPages: number, busyCount: number, allocM
   stop(busy);
   const allocated = await alloc.stop();
   const fallbackPages = Number(await readBalloonSysfsValue('fallback_pages')) - fallback0;
-  const written = (await vmstat('pswpout')) - out0;
+  const written = vmstat('pswpout') - out0;
   unregister();
   region.free();
   return { mode: 'balloon', mib, callPages, busy: busyCount, allocMiB, allocatedPages: allocated.pages, minMemFreeMiB: allocated.minFreeMiB, fallbackPages, calls, pagesFreed: freed, pagesWritten: written, seconds, kernelSeconds: Number(kernelNs) / 1e9, firstCallMs: callMs[0] ?? 0, medianCallMs: [...callMs].sort((a, b) => a - b)[callMs.length >> 1] ?? 0, pagesPerSecond: freed / seconds };
 }
 
 async function kernel(mib: number, busyCount: number): Promise<Record<string, number | string | null>> {
-  const fillMiB = Math.max(0, Math.floor((await memAvailableMiB()) - 64));
+  const fillMiB = Math.max(0, Math.floor(memAvailableMiB() - 64));
   const first = allocRegion(fillMiB << 20, { hugePages: 'nohuge' });
   dirty(first.bytes());
-  const out0 = await vmstat('pswpout');
+  const out0 = vmstat('pswpout');
   const busy = spinners(busyCount);
   const started = process.hrtime.bigint();
   const second = allocRegion(mib << 20, { hugePages: 'nohuge' });
   dirty(second.bytes());
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   stop(busy);
-  const written = (await vmstat('pswpout')) - out0;
+  const written = vmstat('pswpout') - out0;
   first.free();
   second.free();
   return { mode: 'kernel', mib, fillMiB, busy: busyCount, pagesWritten: written, seconds, pagesPerSecond: written / seconds };

@@ -27,6 +27,10 @@ export const DEFAULT_PROC_PATHS: ProcPaths = {
 /** vmstat counters the experiments report. */
 export const VMSTAT_KEYS = ['pswpin', 'pswpout', 'pgmajfault', 'pgfault', 'pgsteal_kswapd', 'pgsteal_direct', 'pgscan_kswapd', 'pgscan_direct'] as const;
 
+export function readVmstat(paths: Pick<ProcPaths, 'vmstat'> = DEFAULT_PROC_PATHS): Record<string, number> {
+  return parseVmstat(readFileSync(paths.vmstat, 'utf8'));
+}
+
 export function readMeminfo(paths: Pick<ProcPaths, 'meminfo'> = DEFAULT_PROC_PATHS): Record<string, number> {
   return parseMeminfo(readFileSync(paths.meminfo, 'utf8'));
 }
@@ -86,8 +90,8 @@ export interface SystemSnapshot {
 }
 
 export function readSystemSnapshot(paths: ProcPaths = DEFAULT_PROC_PATHS): SystemSnapshot {
-  const vmstat = parseVmstat(readFileSync(paths.vmstat, 'utf8'));
-  const meminfo = parseMeminfo(readFileSync(paths.meminfo, 'utf8'));
+  const vmstat = readVmstat(paths);
+  const meminfo = readMeminfo(paths);
   const disks = parseDiskstats(readFileSync(paths.diskstats, 'utf8'));
   const swapDevices = swapBackingDevices(parseSwaps(readFileSync(paths.swaps, 'utf8')), disks);
   const swapIoTicksMs: Record<string, number> = {};

@@ -12,7 +12,9 @@ import {
   parseVmstat,
   readBalloonCounters,
   readFreeBytes,
+  readMeminfo,
   readSystemSnapshot,
+  readVmstat,
   swapBackingDevices,
   type ProcPaths,
 } from '../../../src/metrics/index.js';
@@ -136,8 +138,11 @@ describe('samplers over injected paths', () => {
     expect(d.swapDevices).toEqual([{ swap: '/dev/vdb', device: 'vdb' }]);
   });
 
-  it('reads MemFree', () => {
-    expect(readFreeBytes(procDir(VMSTAT, DISKSTATS))).toBe(150000 * 1024);
+  it('reads MemFree, the whole of meminfo in bytes, and vmstat', () => {
+    const paths = procDir(VMSTAT, DISKSTATS);
+    expect(readFreeBytes(paths)).toBe(150000 * 1024);
+    expect(readMeminfo(paths)).toMatchObject({ MemTotal: 2030000 * 1024, MemFree: 150000 * 1024 });
+    expect(readVmstat(paths)).toMatchObject({ pswpin: 17, pswpout: 4242, pgmajfault: 321 });
   });
 
   it('reads balloon sysfs counters (read-only files) and tunables (writable), and diffs them', async () => {
