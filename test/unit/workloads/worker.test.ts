@@ -26,12 +26,14 @@ describe('workloads in a worker thread', { timeout: 60_000 }, () => {
     const u = process.cpuUsage(u0);
     expect(r.cpu.source, '/proc/thread-self in the worker').not.toBeNull();
     const { runMs, verifyMs, threadMs } = r.cpu as { runMs: number; verifyMs: number; threadMs: number };
-    expect(runMs).toBeGreaterThanOrEqual(0);
-    expect(verifyMs).toBeGreaterThanOrEqual(0);
     expect(threadMs).toBeGreaterThanOrEqual(runMs + verifyMs);
     // A part of the process's CPU over the same time, not all of it (the stat fallback counts 10 ms ticks).
     expect(threadMs).toBeLessThanOrEqual((u.user + u.system) / 1000 + 10);
-    if (r.cpu.source === 'schedstat') expect(runMs).toBeGreaterThan(0);
+    // 81,920 references and a check of 2,048 pages each take some CPU; in 10 ms ticks that may read as none.
+    if (r.cpu.source === 'schedstat') {
+      expect(runMs).toBeGreaterThan(0);
+      expect(verifyMs).toBeGreaterThan(0);
+    }
   });
 
   it.each(WORKLOAD_NAMES)('%s: a page corrupted before the check makes it fail', async (name) => {
