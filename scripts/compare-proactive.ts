@@ -6,16 +6,17 @@
  * threshold deficit per mode, and writes results/compare-proactive.json.
  *
  *   npx tsx scripts/compare-proactive.ts [--memory 1024] [--length 200000] [--policy balloon]
- *     [--scan-every REFS] [--workload NAME] [--refresh-residency never|arrivals|always]
+ *     [--scan-every REFS] [--workload NAME] [--refresh-residency never|when-empty|arrivals|always]
  *
  * --scan-every sets the references between two scans (default memory / 4):
  * how often the agent can afford to profile, which decides what its policy
  * knows (docs/controller.md, "What profiling may cost").
  * --refresh-residency: what answers read from pagemap between scans
  * (ControllerOptions.refreshResidency, as `balloon run --refresh-residency`):
- * nothing (never, the default, as in the agent), arrivals and departures
- * (arrivals), or pages back from swap too and before proactive rounds as
- * well (always).
+ * nothing (never), arrivals and departures only when a selection found no
+ * page (when-empty, the default, as in the agent), arrivals and departures
+ * before every answer (arrivals), or pages back from swap too and before
+ * proactive rounds as well (always).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

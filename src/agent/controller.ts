@@ -1,4 +1,5 @@
 import type { AnswerStageTimes } from '../metrics/signal-latency.js';
+import type { ResidencyScope } from './access-history.js';
 import { AgentError } from './errors.js';
 import {
   SWAPOUT_MAX_PAGES_PER_CALL,
@@ -65,7 +66,11 @@ export interface ControllerOptions {
   /**
    * How an answer brings the policy state's residency up to date between
    * scans, before its first selection (ProfilerPort.refreshResidency).
-   * 'never' (the default): the history as the last scan left it.
+   * 'never': the history as the last scan left it.
+   * 'when-empty' (the default): as 'never', but when a selection finds no
+   * page at all, the answer reads the arrivals (as 'arrivals' does) once
+   * and selects again, rather than leaving the whole request to the
+   * kernel's fallback.
    * 'arrivals': pages the kernel swapped itself are dropped, pages that
    * arrived since the last scan are taken in as first uses; pages back from
    * swap wait for the next scan (in the guest, 3 runs of 5 kept the hot
@@ -134,11 +139,11 @@ export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
 };
 
 /** How the controller reads residency between scans (ControllerOptions.refreshResidency). */
-export const RESIDENCY_REFRESH_MODES = ['never', 'arrivals', 'always'] as const;
+export const RESIDENCY_REFRESH_MODES = ['never', 'when-empty', 'arrivals', 'always'] as const;
 export type ResidencyRefresh = (typeof RESIDENCY_REFRESH_MODES)[number];
 
 /** The default of ControllerOptions.refreshResidency (docs/controller.md, "Residency between scans", says why). */
-export const DEFAULT_RESIDENCY_REFRESH: ResidencyRefresh = 'never';
+export const DEFAULT_RESIDENCY_REFRESH: ResidencyRefresh = 'when-empty';
 
 export function isResidencyRefresh(value: string): value is ResidencyRefresh {
   return (RESIDENCY_REFRESH_MODES as readonly string[]).includes(value);
@@ -467,18 +472,30 @@ export class BalloonController {
    * Brings residency up to date as options.refreshResidency says, before an
    * answer's first selection or a proactive round's (where only 'always'
    * reads it: pages that arrived since the last scan cannot be idle
-   * enough for a round). A failure (pagemap unreadable) is recorded as an
-   * error, and the selection goes on with the history as the last scan
-   * left it.
+   * enough for a round). 'when-empty' reads only after a selection found
+   * nothing (readResidency from the answer).
    */
   private refreshResidency(before: 'answer' | 'round'): void {
     const mode = this.options.refreshResidency;
-    if (mode === 'never' || (mode === 'arrivals' && before === 'round')) return;
+    if (mode === 'always') this.readResidency('all');
+    else if (mode === 'arrivals' && before === 'answer') this.readResidency('arrivals');
+  }
+
+  /**
+   * Reads residency from pagemap into the history (ProfilerPort.refreshResidency);
+   * false when nothing was read. A failure (pagemap unreadable) is recorded
+   * as an error, and the selection goes on with the history as the last
+   * scan left it.
+   */
+  private readResidency(scope: ResidencyScope): boolean {
+    if (this.profiler.refreshResidency === undefined) return false;
     try {
-      this.profiler.refreshResidency?.(mode === 'always' ? 'all' : 'arrivals');
+      this.profiler.refreshResidency(scope);
+      return true;
     } catch (error) {
       this.stats.errors++;
       this.lastError = error;
+      return false;
     }
   }
 
@@ -531,6 +548,7 @@ export class BalloonController {
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
     const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false };
     let selections = 0;
+    let readWhenEmpty = false;
     try {
       this.refreshResidency('answer');
       // Pages chosen earlier in this answer are released (or in flight) for the
@@ -542,10 +560,18 @@ export class BalloonController {
           tally.missedDeadline = true;
           break;
         }
-        selections++;
-        this.stats.selections++;
         const share = tally.sent === 0 ? 1 : Math.max(tally.freed / tally.sent, 1 / 8);
-        const ranges = this.options.policy.selectVictims(this.profiler.policyState(), Math.ceil((target - tally.freed) / share));
+        const select = (): PageRange[] => {
+          selections++;
+          this.stats.selections++;
+          return this.options.policy.selectVictims(this.profiler.policyState(), Math.ceil((target - tally.freed) / share));
+        };
+        let ranges = select();
+        if (ranges.length === 0 && this.options.refreshResidency === 'when-empty' && !readWhenEmpty) {
+          // Nothing the last scan saw is left: the pages written since may be.
+          readWhenEmpty = true;
+          if (this.readResidency('arrivals')) ranges = select();
+        }
         chosenMs ??= sinceSent(this.options.monotonicNs());
         if (ranges.length === 0) break;
         if (await this.release(ranges, deadline, tally, tally.calls === 0)) break;

@@ -139,7 +139,7 @@ export class ProfiledMemory implements ProfilerPort {
    * since: answers fall short, or take the pages the last scan saw, the
    * oldest, and the kernel's fallback swaps instead (docs/controller.md).
    */
-  refreshResidency(scope: ResidencyScope = 'all'): ResidencyChange {
+  refreshResidency(scope: ResidencyScope): ResidencyChange {
     const residency = this.residency;
     if (residency === undefined) return { loaded: 0, gone: 0 };
     return this.timeRefresh(() => {

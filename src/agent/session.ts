@@ -88,7 +88,7 @@ export interface AgentTiming {
   folds: StageTime;
   /** The policy's refresh after each scan (EvictionPolicy.prepare), on the main thread; count 0 for a policy without one. */
   prepares: StageTime;
-  /** Residency read from pagemap between scans (ProfiledMemory.refreshResidency: before answers with ControllerOptions.refreshResidency 'arrivals', before answers and proactive rounds with 'always'), on the main thread. */
+  /** Residency read from pagemap between scans (ProfiledMemory.refreshResidency: before answers with ControllerOptions.refreshResidency 'arrivals', after an answer's selection that found no page with 'when-empty', before answers and proactive rounds with 'always'), on the main thread. */
   refreshes: StageTime;
   selections: StageTime;
 }

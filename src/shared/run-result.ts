@@ -65,7 +65,7 @@ export interface RunResult {
   /** The share of one CPU the agent's profiling might take (`--scan-budget`); null for the kernel baseline; absent in older results. */
   scanBudget?: number | null;
   /**
-   * How the agent read residency from pagemap between scans (`--refresh-residency`): 'arrivals', 'always' or 'never';
+   * How the agent read residency from pagemap between scans (`--refresh-residency`): 'never', 'when-empty', 'arrivals' or 'always';
    * null for the kernel baseline; absent in older results, and true/false in results from before the modes (true: 'always', false: 'never').
    */
   refreshResidency?: ResidencyRefresh | boolean | null;

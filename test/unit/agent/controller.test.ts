@@ -307,7 +307,19 @@ describe('BalloonController', () => {
       await controller.stop();
     });
 
-    it('by default (never), the history the last scan left: pages the kernel swapped cost skips', async () => {
+    it('with never, the history the last scan left: pages the kernel swapped cost skips', async () => {
+      for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
+      const refreshing = new RefreshingProfiler(kernel);
+      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, refreshResidency: 'never' });
+      await controller.start();
+      kernel.emit({ pagesWanted: 20, freePages: 0 });
+      await controller.whenIdle();
+      expect(refreshing.refreshes).toBe(0);
+      expect(controller.stats).toMatchObject({ selections: 2, pagesSkipped: 30 });
+      await controller.stop();
+    });
+
+    it('by default (when-empty), an answer reads nothing while the last scan left pages to choose', async () => {
       for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
       const refreshing = new RefreshingProfiler(kernel);
       const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0 });
@@ -315,7 +327,35 @@ describe('BalloonController', () => {
       kernel.emit({ pagesWanted: 20, freePages: 0 });
       await controller.whenIdle();
       expect(refreshing.refreshes).toBe(0);
-      expect(controller.stats).toMatchObject({ selections: 2, pagesSkipped: 30 });
+      expect(controller.stats).toMatchObject({ selections: 2, pagesSkipped: 30, answersShort: 0 });
+      await controller.stop();
+    });
+
+    it('by default (when-empty), an answer whose selection finds no page reads the arrivals once and chooses among them', async () => {
+      const refreshing = new RefreshingProfiler(kernel);
+      // The last scan ran before the writes: it saw no page present (pages 0-99 absent, the rest in swap).
+      for (let page = 0; page < 1000; page++) refreshing.history.markSwapped(page);
+      for (let page = 0; page < 100; page++) refreshing.history.state[page] = PageState.Absent;
+      // Since: pages 0-99 were written; the rest are still present in the kernel's truth but were swapped as the last scan saw.
+      const memory: MemoryGauge = { thresholdPages: 100, freePages: () => 0 };
+      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, memory, proactive: { enabled: true, intervalMs: 0 } });
+      await controller.start();
+      kernel.emit({ pagesWanted: 20, freePages: 0 });
+      await controller.whenIdle();
+      expect(refreshing.scopes).toEqual(['arrivals']);
+      expect(controller.stats).toMatchObject({ selections: 2, pagesFreed: 20, answersShort: 0 });
+      // Only the new pages: pages back from swap wait for the next scan, as with arrivals.
+      const chosen = kernel.calls.flatMap((call) => call.ranges.map((r) => [Number((r.start - BASE) / PAGE), Number(r.length / PAGE)]));
+      expect(chosen).toEqual([[0, 20]]);
+      expect(refreshing.history.state[500]).toBe(PageState.Swapped);
+      // Once per answer: with nothing left after the read, the next answer reads again, not the same one.
+      kernel.emit({ pagesWanted: 500, freePages: 0 });
+      await controller.whenIdle();
+      expect(refreshing.scopes).toEqual(['arrivals', 'arrivals']);
+      expect(controller.stats).toMatchObject({ pagesFreed: 100, answersShort: 1 });
+      // Proactive rounds do not read it.
+      await controller.proactiveRound();
+      expect(refreshing.refreshes).toBe(2);
       await controller.stop();
     });
 

@@ -327,7 +327,7 @@ describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () =>
     ]);
     const version = state.version;
     const bitmapCalls = (io.reads.get('bitmap') ?? 0) + (io.writes.get('bitmap') ?? 0);
-    expect(memory.refreshResidency()).toEqual({ loaded: 1, gone: 2 });
+    expect(memory.refreshResidency('all')).toEqual({ loaded: 1, gone: 2 });
     expect([...state.state]).toEqual([PageState.Swapped, PageState.Swapped, PageState.Present, PageState.Swapped]);
     // Page 2 counts as used in the interval after the last scan, as a fault would tell the simulator.
     expect(state.lastAccess[2]).toBe(state.scanCount + 1);
@@ -337,7 +337,7 @@ describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () =>
     expect((io.reads.get('bitmap') ?? 0) + (io.writes.get('bitmap') ?? 0)).toBe(bitmapCalls);
     // Nothing changed since: nothing to do, the version stays.
     const after = state.version;
-    expect(memory.refreshResidency()).toEqual({ loaded: 0, gone: 0 });
+    expect(memory.refreshResidency('all')).toEqual({ loaded: 0, gone: 0 });
     expect(state.version).toBe(after);
     memory.close();
   });
@@ -365,7 +365,7 @@ describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () =>
 
   it('does nothing without a residency source', () => {
     const source = { layout: new RegionLayout([{ start: REGION, length: 4096n }]), arrays: () => [], scan: () => ({ accessed: new Uint8Array(1), state: new Uint8Array(1) }), close: () => {} };
-    expect(new ProfiledMemory(source).refreshResidency()).toEqual({ loaded: 0, gone: 0 });
+    expect(new ProfiledMemory(source).refreshResidency('all')).toEqual({ loaded: 0, gone: 0 });
   });
 });
 
