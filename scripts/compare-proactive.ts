@@ -13,8 +13,8 @@
  * knows (docs/controller.md, "What profiling may cost").
  * --refresh-residency: what answers read from pagemap between scans
  * (ControllerOptions.refreshResidency, as `balloon run --refresh-residency`):
- * nothing (never), arrivals and departures only when a selection found no
- * page (when-empty, the default, as in the agent), arrivals and departures
+ * nothing (never, the default, as in the agent), arrivals and departures
+ * only when a selection found no page (when-empty), arrivals and departures
  * before every answer (arrivals), or pages back from swap too and before
  * proactive rounds as well (always).
  */

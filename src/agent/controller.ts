@@ -66,11 +66,12 @@ export interface ControllerOptions {
   /**
    * How an answer brings the policy state's residency up to date between
    * scans, before its first selection (ProfilerPort.refreshResidency).
-   * 'never': the history as the last scan left it.
-   * 'when-empty' (the default): as 'never', but when a selection finds no
-   * page at all, the answer reads the arrivals (as 'arrivals' does) once
-   * and selects again, rather than leaving the whole request to the
-   * kernel's fallback.
+   * 'never' (the default): the history as the last scan left it.
+   * 'when-empty': as 'never', but when a selection finds no page at all,
+   * the answer reads the arrivals (as 'arrivals' does) once and selects
+   * again, rather than leaving the whole request to the kernel's fallback
+   * (every answer then frees something, but in the guest the median run
+   * made more swap-ins than with 'never').
    * 'arrivals': pages the kernel swapped itself are dropped, pages that
    * arrived since the last scan are taken in as first uses; pages back from
    * swap wait for the next scan (in the guest, 3 runs of 5 kept the hot
@@ -143,7 +144,7 @@ export const RESIDENCY_REFRESH_MODES = ['never', 'when-empty', 'arrivals', 'alwa
 export type ResidencyRefresh = (typeof RESIDENCY_REFRESH_MODES)[number];
 
 /** The default of ControllerOptions.refreshResidency (docs/controller.md, "Residency between scans", says why). */
-export const DEFAULT_RESIDENCY_REFRESH: ResidencyRefresh = 'when-empty';
+export const DEFAULT_RESIDENCY_REFRESH: ResidencyRefresh = 'never';
 
 export function isResidencyRefresh(value: string): value is ResidencyRefresh {
   return (RESIDENCY_REFRESH_MODES as readonly string[]).includes(value);

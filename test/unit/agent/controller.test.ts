@@ -307,10 +307,10 @@ describe('BalloonController', () => {
       await controller.stop();
     });
 
-    it('with never, the history the last scan left: pages the kernel swapped cost skips', async () => {
+    it('by default (never), the history the last scan left: pages the kernel swapped cost skips', async () => {
       for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
       const refreshing = new RefreshingProfiler(kernel);
-      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, refreshResidency: 'never' });
+      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0 });
       await controller.start();
       kernel.emit({ pagesWanted: 20, freePages: 0 });
       await controller.whenIdle();
@@ -319,10 +319,10 @@ describe('BalloonController', () => {
       await controller.stop();
     });
 
-    it('by default (when-empty), an answer reads nothing while the last scan left pages to choose', async () => {
+    it('with when-empty, an answer reads nothing while the last scan left pages to choose', async () => {
       for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
       const refreshing = new RefreshingProfiler(kernel);
-      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0 });
+      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, refreshResidency: 'when-empty' });
       await controller.start();
       kernel.emit({ pagesWanted: 20, freePages: 0 });
       await controller.whenIdle();
@@ -331,14 +331,14 @@ describe('BalloonController', () => {
       await controller.stop();
     });
 
-    it('by default (when-empty), an answer whose selection finds no page reads the arrivals once and chooses among them', async () => {
+    it('with when-empty, an answer whose selection finds no page reads the arrivals once and chooses among them', async () => {
       const refreshing = new RefreshingProfiler(kernel);
       // The last scan ran before the writes: it saw no page present (pages 0-99 absent, the rest in swap).
       for (let page = 0; page < 1000; page++) refreshing.history.markSwapped(page);
       for (let page = 0; page < 100; page++) refreshing.history.state[page] = PageState.Absent;
       // Since: pages 0-99 were written; the rest are still present in the kernel's truth but were swapped as the last scan saw.
       const memory: MemoryGauge = { thresholdPages: 100, freePages: () => 0 };
-      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, memory, proactive: { enabled: true, intervalMs: 0 } });
+      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, refreshResidency: 'when-empty', memory, proactive: { enabled: true, intervalMs: 0 } });
       await controller.start();
       kernel.emit({ pagesWanted: 20, freePages: 0 });
       await controller.whenIdle();
