@@ -12,7 +12,7 @@
  * after the reply.
  */
 import { Worker } from 'node:worker_threads';
-import { workerEntry } from '../shared/worker-entry.js';
+import { workerUrl } from '../shared/worker-entry.js';
 import { AgentError } from './errors.js';
 import type { ByteRange } from './page-state.js';
 import type { ProfilerOptions } from './profiler.js';
@@ -25,7 +25,6 @@ export type ScanWorkerProfilerOptions = Partial<Omit<ProfilerOptions, 'io'>>;
 
 /** workerData of scan-worker-thread.ts. */
 export interface ScanWorkerData {
-  entry: string | undefined;
   regions: readonly ByteRange[];
   profiler: ScanWorkerProfilerOptions;
   /** Keep the worker's per-page arrays resident (src/kernel's pinArrays, in the worker). */
@@ -83,9 +82,8 @@ export class ScanWorker implements ScanSource {
     const n = this.layout.pageCount;
     const [accessed, state] = [new SharedArrayBuffer(n), new SharedArrayBuffer(n)];
     this.snapshot = { accessed: new Uint8Array(accessed), state: new Uint8Array(state) };
-    const { file, entry } = workerEntry(import.meta.url, 'scan-worker-thread');
-    const data: ScanWorkerData = { entry, regions, profiler: options.profiler ?? {}, pin: options.pin ?? false, accessed, state };
-    this.worker = new Worker(file, { workerData: data });
+    const data: ScanWorkerData = { regions, profiler: options.profiler ?? {}, pin: options.pin ?? false, accessed, state };
+    this.worker = new Worker(workerUrl(import.meta.url, 'scan-worker-thread'), { workerData: data });
     // Idle, the worker does not keep the process alive (an abandoned session must not hang
     // its exit); while the main thread waits for it (start, a scan, close) it does.
     this.worker.unref();

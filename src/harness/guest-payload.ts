@@ -19,7 +19,7 @@ export const GUEST_SOURCES = ['bin', 'src', 'package.json', 'tsconfig.json', 'bu
  * and src/ but for src/report, which draws the report on the host): a unit
  * test checks this list against the imports of the sources.
  */
-export const GUEST_PACKAGES = ['commander', 'execa', 'tsx'] as const;
+export const GUEST_PACKAGES = ['commander', 'esbuild', 'execa', 'tsx'] as const;
 
 interface PackageJson {
   name?: string;

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { MemoryRegion } from '../kernel/index.js';
-import { workerEntry } from '../shared/worker-entry.js';
+import { workerUrl } from '../shared/worker-entry.js';
 import type { WorkloadSpec } from './definitions.js';
 import type { IntegrityResult } from './pattern.js';
 import { PAGE_BYTES } from './pattern.js';
@@ -80,8 +80,7 @@ export function runWorkload(spec: WorkloadSpec, region: WorkloadRegion, options:
     return Promise.reject(new RangeError(`region of ${region.size} bytes is smaller than the workload (${spec.pages} pages)`));
   }
   const job: WorkerJob = { spec, region: region.handle(), progressEveryMs: options.progressEveryMs ?? 500 };
-  const { file, entry } = workerEntry(import.meta.url, 'worker');
-  const worker = new Worker(file, { workerData: { entry, job } });
+  const worker = new Worker(workerUrl(import.meta.url, 'worker'), { workerData: { job } });
   return new Promise<WorkloadRunResult>((resolve, reject) => {
     let ran: { references: number; runMs: number } | undefined;
     let settled = false;
