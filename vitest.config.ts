@@ -17,7 +17,10 @@ export default defineConfig({
       {
         // Runs anywhere the checkout was installed (npm ci): no root, no browser, no Vagrant, no VM.
         // Hooks render reports and start workers: a safety net for a loaded machine, not a timing.
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, hookTimeout: 60_000 },
+        // The files share one process per worker (no isolation): a fresh process for each of 60
+        // files cost 30 of the tier's 57 s. A file that changes process state (PATH, signal
+        // handlers) restores it in its own hooks.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, hookTimeout: 60_000, isolate: false },
       },
       {
         // Needs root (run-agent), headless Chromium (report/browser), Vagrant (vagrantfile), or runs
