@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -8,15 +7,7 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 export const kernelPatchDir = path.join(projectRoot, 'kernel-patch');
 
-/**
- * Where expensive artefacts (kernel builds, root file systems, images, ccache)
- * live. Shared by all checkouts of one user; every entry is keyed by its inputs.
- */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BALLOON_CACHE_DIR) return path.resolve(env.BALLOON_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(homedir(), '.cache');
-  return path.join(base, 'app-balloon');
-}
+export { cacheRoot } from '../shared/cache-root.js';
 
 /** Per-checkout state (ssh key, VM disks, pid and port): never shared between checkouts. */
 export function stateDir(name = 'vm'): string {
