@@ -29,7 +29,7 @@ import {
   diffSnapshots,
   FreeMemorySampler,
   readBalloonCounters,
-  readFreeBytes,
+  FreeMemoryReader,
   readProcessUsage,
   readSystemSnapshot,
   stageDelta,
@@ -241,6 +241,8 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       deps.log(`bystander holds ${b.bytes} bytes (${b.method})`);
     }
 
+    const freeMemory = new FreeMemoryReader();
+    cleanups.push(() => freeMemory.close());
     const region: WorkloadRegion = await allocWorkloadRegion(spec.pages, balloon ? 'addon' : plan.region);
     cleanups.push(() => region.free());
 
@@ -262,11 +264,11 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
           proactive: { enabled: plan.mode === 'proactive' },
           refreshResidency: plan.refreshResidency ?? DEFAULT_RESIDENCY_REFRESH,
           // The proactive mode keeps MemFree (what the kernel compares) above the threshold plus a margin.
-          memory: { thresholdPages: Math.floor(thresholdBytes / PAGE_BYTES), freePages: () => Math.floor(readFreeBytes() / PAGE_BYTES) },
+          memory: { thresholdPages: Math.floor(thresholdBytes / PAGE_BYTES), freePages: () => Math.floor(freeMemory.read() / PAGE_BYTES) },
           onAnswer: (a) => {
             let freeBytesAfter: number | null = null;
             try {
-              freeBytesAfter = readFreeBytes();
+              freeBytesAfter = freeMemory.read();
             } catch {
               // The sampler reports an unreadable /proc/meminfo.
             }
@@ -300,7 +302,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
       }
     }
 
-    const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => readFreeBytes() });
+    const sampler = new FreeMemorySampler({ intervalMs: plan.sampleMs, read: () => freeMemory.read() });
     const counters0 = await readBalloonCounters(sysfsDir);
     // This (main) thread's CPU and the agent's timed work, over the same span as the process's usage.
     const mainCpu = threadCpuClock();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import {
   parseSwaps,
   parseVmstat,
   readBalloonCounters,
+  FreeMemoryReader,
   readFreeBytes,
   readMeminfo,
   readSystemSnapshot,
@@ -143,6 +144,45 @@ describe('samplers over injected paths', () => {
     expect(readFreeBytes(paths)).toBe(150000 * 1024);
     expect(readMeminfo(paths)).toMatchObject({ MemTotal: 2030000 * 1024, MemFree: 150000 * 1024 });
     expect(readVmstat(paths)).toMatchObject({ pswpin: 17, pswpout: 4242, pgmajfault: 321 });
+  });
+
+  it('reads MemFree alone, whatever lines come before and after it, and says when it is missing', () => {
+    const paths = procDir(VMSTAT, DISKSTATS);
+    // The agent's fast path must agree with the full parse on the real file, where there is one.
+    if (existsSync('/proc/meminfo')) {
+      const real = { meminfo: '/proc/meminfo' };
+      const [a, b] = [readFreeBytes(real), readMeminfo(real)['MemFree']!];
+      expect(Math.abs(a - b)).toBeLessThan(64 << 20); // read a moment apart
+    }
+    writeFileSync(paths.meminfo, 'MemTotal:        2030000 kB\nMemFree:  7 kB\n');
+    expect(readFreeBytes(paths)).toBe(7 * 1024);
+    writeFileSync(paths.meminfo, 'MemFree: 12 kB\nMemTotal: 2030000 kB\n');
+    expect(readFreeBytes(paths)).toBe(12 * 1024);
+    writeFileSync(paths.meminfo, 'MemTotal: 2030000 kB\nSomeMemFree: 5 kB\nMemAvailable: 9 kB\n');
+    expect(() => readFreeBytes(paths)).toThrow(/has no MemFree line/);
+    writeFileSync(paths.meminfo, 'MemTotal: 2030000 kB\nMemFree: kB\n');
+    expect(() => readFreeBytes(paths)).toThrow(/MemFree has no number/);
+  });
+
+  it('reads MemFree again and again through one open file, as the file changes', () => {
+    const paths = procDir(VMSTAT, DISKSTATS);
+    const reader = new FreeMemoryReader(paths.meminfo);
+    expect(reader.read()).toBe(150000 * 1024);
+    // Rewritten in place (same inode, as /proc regenerates it): the next read sees the new value.
+    writeFileSync(paths.meminfo, MEMINFO.replace('MemFree:          150000 kB', 'MemFree:               9 kB'));
+    expect(reader.read()).toBe(9 * 1024);
+    // Further down than the reader's buffer: read whole.
+    writeFileSync(paths.meminfo, `${'Padding:  1 kB\n'.repeat(200)}MemFree: 33 kB\n`);
+    expect(reader.read()).toBe(33 * 1024);
+    writeFileSync(paths.meminfo, 'MemTotal: 1 kB\n');
+    expect(() => reader.read()).toThrow(/has no MemFree line/);
+    reader.close();
+    reader.close();
+    if (existsSync('/proc/meminfo')) {
+      const real = new FreeMemoryReader();
+      expect(Math.abs(real.read() - readFreeBytes())).toBeLessThan(64 << 20);
+      real.close();
+    }
   });
 
   it('reads balloon sysfs counters (read-only files) and tunables (writable), and diffs them', async () => {
