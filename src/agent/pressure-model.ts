@@ -1,5 +1,5 @@
 import { AccessHistory, type ResidencyScope } from './access-history.js';
-import { BalloonController, type AnswerRecord, type ControllerOptionsInput } from './controller.js';
+import { BalloonController, type AnswerRecord, type ControllerOptionsInput, type ControllerStats } from './controller.js';
 import { AgentError } from './errors.js';
 import type { BalloonSignal, KernelPort, ProfilerPort, SwapOutResult } from './kernel-port.js';
 import { PAGE_SIZE_BIG, PageState, type ByteRange, type PageRange } from './page-state.js';
@@ -67,6 +67,8 @@ export interface PressureModelResult {
   /** Workload pages resident at the end (coldMisses + swapIns − pagesFreed − fallbackPages). */
   residentPages: number;
   answers: AnswerRecord[];
+  /** Pages the agent sent, by where they lie in the workload's pages (ControllerStats.sentByPosition). */
+  sentByPosition: ControllerStats['sentByPosition'];
 }
 
 const Truth = { Absent: 0, Present: 1, Swapped: 2 } as const;
@@ -161,6 +163,7 @@ export async function runPressureModel(trace: Uint32Array, options: Partial<Pres
     minFreePages: o.memoryPages,
     residentPages: 0,
     answers,
+    sentByPosition: controller.stats.sentByPosition,
   };
   let hand = 0;
   const railEvict = (): void => {
@@ -257,6 +260,7 @@ export async function runPressureModel(trace: Uint32Array, options: Partial<Pres
   result.pagesFreed = controller.stats.pagesFreed;
   result.proactivePagesFreed = controller.stats.proactivePagesFreed;
   result.swapOutCalls = controller.stats.swapOutCalls;
+  result.sentByPosition = controller.stats.sentByPosition;
   result.meanDeficitPages = result.deficit / Math.max(1, trace.length);
   result.residentPages = resident;
   return result;

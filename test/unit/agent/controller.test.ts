@@ -400,6 +400,9 @@ describe('BalloonController', () => {
     kernel.emit({ pagesWanted: 10, freePages: 5 });
     await controller.whenIdle();
     expect(kernel.calls[4]!.ranges).toEqual([{ start: BASE + 110n * PAGE, length: 11n * PAGE }]);
+    // Where the pages came from, in sixteenths of the 1000 pages: pages 0-62 and 63-124.
+    expect(controller.stats.sentByPosition.answers).toEqual([63, 58, ...new Array<number>(14).fill(0)]);
+    expect(controller.stats.sentByPosition.proactive).toEqual(new Array<number>(16).fill(0));
   });
 
   it('never blocks: the signal listener returns while the swap-out is still in flight', async () => {
@@ -678,6 +681,8 @@ describe('BalloonController', () => {
       expect(kernel.calls).toHaveLength(2); // nothing idle enough is left, though free memory is still short
       expect(controller.stats.proactivePagesFreed).toBe(100);
       expect(kernel.truth[100]).toBe(Truth.Present);
+      expect(controller.stats.sentByPosition.proactive).toEqual([63, 37, ...new Array<number>(14).fill(0)]);
+      expect(controller.stats.sentByPosition.answers).toEqual(new Array<number>(16).fill(0));
       await controller.stop();
     });
 
