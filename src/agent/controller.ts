@@ -117,6 +117,12 @@ export interface AnswerRecord {
   coalesced: number;
   /** The addon's sequence number of the signal answered (1-based, over the process); null when the port gave none. */
   signalSeq: number | null;
+  /**
+   * 0 for the answer to a signal; n for the n-th follow-up on it (a late
+   * call returned short: ControllerStats.followUps). A follow-up's send time
+   * is when it started, and its free pages are the gauge's then.
+   */
+  followUp: number;
   /** When each stage of the answer happened, relative to the signal's send. */
   latency: AnswerLatency;
 }
@@ -178,8 +184,14 @@ export interface ControllerStats {
   signalsAfterStop: number;
   /** Signals that arrived while an answer was in progress and were merged into the next answer. */
   signalsCoalesced: number;
-  /** Answers started (one per signal or per coalesced group). */
+  /** Answers started (one per signal or per coalesced group, and the follow-ups). */
   answers: number;
+  /**
+   * Answers that followed up on a signal already answered: a call the
+   * answer abandoned at its deadline returned, and the request was still
+   * short by more than an eighth (see BalloonController).
+   */
+  followUps: number;
   /** Answers that ended with less freed than wanted (deadline, nothing left to release, errors). */
   answersShort: number;
   /** Policy selections made by answers. */
@@ -221,7 +233,16 @@ interface PendingSignal {
   coalesced: number;
   /** stats.pagesFreed when the signal arrived: later releases count towards it. */
   freedAtArrival: number;
+  /** 0 for a signal; n for the n-th follow-up on one (AnswerRecord.followUp). */
+  followUp: number;
 }
+
+/**
+ * Most follow-ups on one signal. The kernel counts a request as answered
+ * once seven eighths of it were released, and asks again only after its
+ * answer timeout (10 s by default; kernel-patch/README.md).
+ */
+const MAX_FOLLOW_UPS = 2;
 
 /** What one answer (or proactive round) wants, and what it sent and freed so far. */
 interface Tally {
@@ -238,6 +259,8 @@ interface Tally {
   missedDeadline: boolean;
   /** Where its pages are counted in ControllerStats.sentByPosition. */
   kind: 'answers' | 'proactive';
+  /** The signal an answer answers (absent for proactive rounds). */
+  signal?: PendingSignal;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -261,6 +284,7 @@ export class BalloonController {
     signalsAfterStop: 0,
     signalsCoalesced: 0,
     answers: 0,
+    followUps: 0,
     answersShort: 0,
     selections: 0,
     swapOutCalls: 0,
@@ -417,6 +441,7 @@ export class BalloonController {
       listenerNs,
       coalesced: 0,
       freedAtArrival: this.stats.pagesFreed,
+      followUp: 0,
     };
     if (this.busy !== undefined) {
       this.stats.signalsCoalesced++;
@@ -554,6 +579,7 @@ export class BalloonController {
 
   private async answer(pagesWanted: number, current: PendingSignal): Promise<void> {
     this.stats.answers++;
+    if (current.followUp > 0) this.stats.followUps++;
     const startedAt = this.options.now();
     const sinceSent = (ns: bigint): number => Number(ns - current.sentNs) / 1e6;
     const startMs = sinceSent(this.options.monotonicNs());
@@ -561,7 +587,7 @@ export class BalloonController {
     const deadline = current.sentAt + (current.signal.deadlineMs ?? this.options.deadlineMs);
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
-    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false, kind: 'answers' };
+    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false, kind: 'answers', signal: current };
     let selections = 0;
     let readWhenEmpty = false;
     try {
@@ -608,6 +634,7 @@ export class BalloonController {
         pagesAsked: current.signal.pagesWanted,
         coalesced: current.coalesced,
         signalSeq: current.signal.seq ?? null,
+        followUp: current.followUp,
         latency: {
           sendStamped: current.signal.sentAtNs !== undefined,
           listenerMs: sinceSent(current.listenerNs),
@@ -679,7 +706,10 @@ export class BalloonController {
         // Account for the late call when it completes; do not wait for it.
         const late = settled
           .then(
-            (r) => this.account(r),
+            (r) => {
+              this.account(r);
+              if (tally.signal !== undefined) this.followUp(tally.signal);
+            },
             (error: unknown) => {
               this.stats.errors++;
               this.lastError = error;
@@ -692,6 +722,40 @@ export class BalloonController {
       tally.lastReturnNs = this.options.monotonicNs();
       tally.freed += this.account(result);
     }
+  }
+
+  /**
+   * A call that an answer abandoned at its deadline has returned. The
+   * kernel counts its request as answered only once about all of it (seven
+   * eighths) was released, and asks again only after its answer timeout: if
+   * the request is still short by more than an eighth, free memory is still
+   * under the threshold (when the controller has a gauge), and nothing else
+   * is being answered, the rest is answered now, with a deadline of its own
+   * (at most MAX_FOLLOW_UPS times per signal). Without this, a late call
+   * that freed nothing (its pages used again before reclaim got to them)
+   * left the request to the kernel's fallback.
+   */
+  private followUp(previous: PendingSignal): void {
+    if (this.stopping !== undefined || this.busy !== undefined || this.pending !== undefined) return;
+    if (previous.followUp >= MAX_FOLLOW_UPS) return;
+    const asked = previous.signal.pagesWanted;
+    const missing = asked - (this.stats.pagesFreed - previous.freedAtArrival);
+    if (missing * 8 <= asked) return;
+    const memory = this.options.memory;
+    const freePages = memory === undefined ? previous.signal.freePages : memory.freePages();
+    if (memory !== undefined && freePages >= memory.thresholdPages) return;
+    const nowNs = this.options.monotonicNs();
+    const { sentAtNs: _sent, ...signal } = previous.signal;
+    const next: PendingSignal = {
+      signal: { ...signal, freePages },
+      sentAt: this.options.now(),
+      sentNs: nowNs,
+      listenerNs: nowNs,
+      coalesced: 0,
+      freedAtArrival: previous.freedAtArrival,
+      followUp: previous.followUp + 1,
+    };
+    this.runExclusive(() => this.answerLoop(next));
   }
 
   private account(result: SwapOutResult): number {

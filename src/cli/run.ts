@@ -287,6 +287,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
               pagesAsked: a.pagesAsked,
               coalesced: a.coalesced,
               signalSeq: a.signalSeq,
+              followUp: a.followUp,
               latency: a.latency,
             });
           },

@@ -28,6 +28,8 @@ export interface LatencyAnswer {
   pagesAsked?: number;
   pagesFreed: number;
   coalesced?: number;
+  /** n > 0: the n-th follow-up on a signal already answered (AnswerRecord.followUp). */
+  followUp?: number;
 }
 
 /** The stages, in the order they happen. */
@@ -60,9 +62,15 @@ export interface SignalLatencySummary {
   sendStamped: number;
   /** Signals replaced while waiting (coalesced into a later answer): counted here, their own waits are in no percentile. */
   coalescedSignals: number;
+  /**
+   * Follow-ups on signals already answered (a late call returned short):
+   * their pages count in pagesFreed; they are in no other figure, since
+   * they answer no signal of their own. Absent when there was none.
+   */
+  followUps?: number;
   /** Per stage, ms after the send, over the answers that reached it; null when none did. */
   stages: Record<LatencyStage, Percentiles | null>;
-  /** Sums over the answers: what the signals asked for and what their answers freed (calls past the deadline not included). */
+  /** Sums over the answers: what the signals asked for and what their answers and follow-ups freed (calls past the deadline not included). */
   pagesAsked: number;
   pagesFreed: number;
   /** Answers that freed less than their signal asked for. */
@@ -90,7 +98,9 @@ export function percentiles(values: readonly number[]): Percentiles | null {
 
 /** The run's latency summary; null when no answer carries stage times. */
 export function summarizeSignalLatency(answers: readonly LatencyAnswer[]): SignalLatencySummary | null {
-  const timed = answers.filter((a): a is LatencyAnswer & { latency: AnswerStageTimes } => a.latency !== undefined && a.latency !== null);
+  const withTimes = answers.filter((a): a is LatencyAnswer & { latency: AnswerStageTimes } => a.latency !== undefined && a.latency !== null);
+  const followUps = withTimes.filter((a) => (a.followUp ?? 0) > 0);
+  const timed = withTimes.filter((a) => (a.followUp ?? 0) === 0);
   if (timed.length === 0) return null;
   const stages = Object.fromEntries(
     LATENCY_STAGES.map((stage) => [stage, percentiles(timed.flatMap((a) => (a.latency[stage] === null ? [] : [a.latency[stage]!])))]),
@@ -100,9 +110,10 @@ export function summarizeSignalLatency(answers: readonly LatencyAnswer[]): Signa
     answers: timed.length,
     sendStamped: timed.filter((a) => a.latency.sendStamped).length,
     coalescedSignals: timed.reduce((sum, a) => sum + (a.coalesced ?? 0), 0),
+    ...(followUps.length > 0 ? { followUps: followUps.length } : {}),
     stages,
     pagesAsked: timed.reduce((sum, a) => sum + asked(a), 0),
-    pagesFreed: timed.reduce((sum, a) => sum + a.pagesFreed, 0),
+    pagesFreed: withTimes.reduce((sum, a) => sum + a.pagesFreed, 0),
     answersShort: timed.filter((a) => a.pagesFreed < asked(a)).length,
     freedFraction: percentiles(timed.filter((a) => asked(a) > 0).map((a) => a.pagesFreed / asked(a))),
   };

@@ -92,6 +92,14 @@ class FakeKernel implements KernelPort {
   }
 }
 
+/** With fake timers: advances them in steps of 10 ms until the controller is idle (late calls and follow-ups included). */
+async function runUntilIdle(controller: BalloonController): Promise<void> {
+  let idle = false;
+  void controller.whenIdle().then(() => (idle = true));
+  for (let step = 0; step < 10_000 && !idle; step++) await vi.advanceTimersByTimeAsync(10);
+  if (!idle) throw new Error('the controller did not become idle within 100 s of fake time');
+}
+
 /**
  * The profiler as the controller sees it: scan() reads the kernel's truth as
  * pagemap would (a pinned page is present), except that pages in a call
@@ -435,8 +443,48 @@ describe('BalloonController', () => {
     expect(idle, 'whenIdle waits for the late call').toBe(false);
     await vi.advanceTimersByTimeAsync(20);
     expect(controller.stats.pagesFreed).toBe(40);
+    // The request is still short by 60 pages, more than an eighth, and the kernel asks again only
+    // after its own timeout: the late call's return starts a follow-up with a deadline of its own.
+    expect(controller.stats.followUps).toBe(1);
+    expect(kernel.calls.map((c) => c.at - t0)).toEqual([0, 30, 60, 90, 120]);
+    await runUntilIdle(controller);
     expect(idle).toBe(true);
-    expect(kernel.calls).toHaveLength(4);
+    expect(controller.stats).toMatchObject({ answers: 3, followUps: 2, pagesFreed: 100, deadlineMisses: 2 });
+  });
+
+  it('follows up on a late call only while the request is short by more than an eighth, free memory under the threshold, and twice at most', async () => {
+    let free = 0;
+    const memory: MemoryGauge = { thresholdPages: 1000, freePages: () => free };
+    const answers: AnswerRecord[] = [];
+    const options = { policy: new FifoPolicy(), hysteresisFraction: 0, maxPagesPerCall: 10, deadlineMs: 100, memory, proactive: { enabled: false }, onAnswer: (a: AnswerRecord) => answers.push(a) };
+    // Short by 10 of 80 pages (an eighth) when the late call returns (its pages are locked): the kernel counts that as answered.
+    kernel.delays = [10, 10, 10, 10, 10, 10, 10, 150];
+    for (let page = 70; page < 80; page++) kernel.truth[page] = Truth.Pinned;
+    const controller = new BalloonController(kernel, profiler, options);
+    await controller.start();
+    kernel.emit({ pagesWanted: 80, freePages: 0 });
+    await runUntilIdle(controller);
+    expect(controller.stats).toMatchObject({ answers: 1, followUps: 0, pagesFreed: 70, deadlineMisses: 1 });
+    // Free memory back above the threshold when the late call returns: no follow-up.
+    kernel.delays = [150];
+    kernel.emit({ pagesWanted: 50, freePages: 0 });
+    await vi.advanceTimersByTimeAsync(110);
+    free = 1000;
+    await runUntilIdle(controller);
+    expect(controller.stats).toMatchObject({ answers: 2, followUps: 0, pagesFreed: 80, deadlineMisses: 2 });
+    // Every call late and freeing nothing (its pages used again): two follow-ups, then the kernel's turn.
+    free = 0;
+    kernel.delayMs = 150;
+    for (let page = 0; page < kernel.truth.length; page++) if (kernel.truth[page] === Truth.Present) kernel.truth[page] = Truth.Pinned;
+    kernel.emit({ pagesWanted: 40, freePages: 5, seq: 7 });
+    await runUntilIdle(controller);
+    expect(controller.stats).toMatchObject({ answers: 5, followUps: 2, pagesFreed: 80 });
+    // The same signal, asked again in full; free pages as the gauge read them when each follow-up started.
+    expect(answers.slice(2).map((a) => [a.followUp, a.signalSeq, a.pagesAsked, a.pagesWanted, a.freePagesAtSignal])).toEqual([
+      [0, 7, 40, 40, 5],
+      [1, 7, 40, 40, 0],
+      [2, 7, 40, 40, 0],
+    ]);
   });
 
   it('keeps the pages of a call abandoned at its deadline released through scans, until the call returns', async () => {
@@ -453,7 +501,7 @@ describe('BalloonController', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(kernel.firstPages(), 'the second answer picks other pages').toEqual([0, 10]);
     await vi.advanceTimersByTimeAsync(50);
-    await controller.whenIdle();
+    await runUntilIdle(controller);
     expect(controller.stats.pagesFreed).toBe(20);
     // Once the call returned, scans tell the truth again.
     kernel.truth[5] = Truth.Present; // faulted back in
@@ -577,7 +625,7 @@ describe('BalloonController', () => {
     const controller = new BalloonController(kernel, profiler, { policy: slow, hysteresisFraction: 0, maxPagesPerCall: 10, deadlineMs: 100 });
     await controller.start();
     kernel.emit({ pagesWanted: 30, freePages: 0 });
-    await controller.whenIdle();
+    await runUntilIdle(controller);
     expect(kernel.calls).toHaveLength(1);
     // One answer cut short: one miss, though both the selection and the second call met the deadline.
     expect(controller.stats).toMatchObject({ swapOutCalls: 1, pagesFreed: 10, deadlineMisses: 1, answersShort: 1 });
@@ -587,10 +635,15 @@ describe('BalloonController', () => {
     kernel.delayMs = 30;
     const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0, maxPagesPerCall: 10, deadlineMs: 1000 });
     await controller.start();
+    const t0 = Date.now();
     kernel.emit({ pagesWanted: 100, freePages: 0, deadlineMs: 50 });
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(50);
     expect(kernel.calls).toHaveLength(2);
     expect(controller.stats.deadlineMisses).toBe(1);
+    // The follow-ups on the late call keep the signal's deadline.
+    await runUntilIdle(controller);
+    expect(kernel.calls.map((c) => c.at - t0)).toEqual([0, 30, 60, 90, 120, 150]);
+    expect(controller.stats).toMatchObject({ followUps: 2, deadlineMisses: 3, pagesFreed: 60 });
   });
 
   it('coalesces signals arriving during an answer: only the latest is answered next, net of pages freed since it arrived', async () => {

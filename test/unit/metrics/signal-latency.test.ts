@@ -43,6 +43,18 @@ describe('signal latency percentiles', () => {
     expect(s.freedFraction).toEqual({ n: 3, p50: 0.5, p90: 1.1, p99: 1.1, max: 1.1 });
   });
 
+  it('counts follow-ups apart: their pages freed count, their times and the pages they ask again do not', () => {
+    const answers: LatencyAnswer[] = [
+      { latency: stages({ endMs: 5000, lastReturnMs: null }), pagesAsked: 100, pagesFreed: 0, followUp: 0 },
+      { latency: stages({ listenerMs: 0, startMs: 0, lastReturnMs: 900, endMs: 900 }), pagesAsked: 100, pagesFreed: 80, followUp: 1 },
+    ];
+    const s = summarizeSignalLatency(answers)!;
+    expect(s).toMatchObject({ answers: 1, followUps: 1, pagesAsked: 100, pagesFreed: 80, answersShort: 1 });
+    expect(s.stages.endMs).toEqual({ n: 1, p50: 5000, p90: 5000, p99: 5000, max: 5000 });
+    expect(s.stages.lastReturnMs).toBeNull();
+    expect(summarizeSignalLatency(answers.slice(0, 1))).not.toHaveProperty('followUps');
+  });
+
   it('is null without a timed answer, and a stage no answer reached is null', () => {
     expect(summarizeSignalLatency([])).toBeNull();
     expect(summarizeSignalLatency([{ pagesFreed: 3 }])).toBeNull();
