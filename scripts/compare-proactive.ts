@@ -13,9 +13,9 @@
  * knows (docs/controller.md, "What profiling may cost").
  * --refresh-residency: what answers read from pagemap between scans
  * (ControllerOptions.refreshResidency, as `balloon run --refresh-residency`):
- * nothing (never, the default, as in the agent), arrivals and departures
- * only when a selection found no page (when-empty), arrivals and departures
- * before every answer (arrivals), or pages back from swap too and before
+ * nothing (never), arrivals and departures only when a selection found no
+ * page (when-empty), arrivals and departures before every answer (arrivals,
+ * the default, as in the agent), or pages back from swap too and before
  * proactive rounds as well (always).
  */
 import * as fs from 'node:fs';

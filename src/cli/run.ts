@@ -81,7 +81,7 @@ export interface RunCliOptions {
   pin?: boolean;
   /** Agent policies: the share of one CPU profiling may take ("0.05", "5%"). */
   scanBudget?: string;
-  /** Agent policies: how answers read residency from pagemap between scans (ControllerOptions.refreshResidency): never (default), when-empty, arrivals, always. */
+  /** Agent policies: how answers read residency from pagemap between scans (ControllerOptions.refreshResidency): never, when-empty, arrivals (default), always. */
   refreshResidency?: string;
 }
 

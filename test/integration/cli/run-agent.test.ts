@@ -104,7 +104,7 @@ describe('balloon run with a policy (fake kernel port)', { timeout: 120_000 }, (
     expect(result.integrity.ok).toBe(true);
     expect(result.region).toBe('addon');
     expect(result.scanBudget, 'the default share of one CPU for profiling').toBe(0.05);
-    expect(result.refreshResidency, 'not read between scans, by default').toBe('never');
+    expect(result.refreshResidency, 'the arrivals read between scans, by default').toBe('arrivals');
     expect(result.scans).toBeGreaterThan(0);
     expect(result.sigballoonCount).toBeGreaterThan(0);
     expect(result.swapOutCalls).toBe(swapOuts.length);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessHistory, type ResidencyScope } from '../../../src/agent/access-history.js';
-import { BalloonController, splitIntoCalls, type AnswerRecord, type MemoryGauge } from '../../../src/agent/controller.js';
+import { BalloonController, DEFAULT_RESIDENCY_REFRESH, splitIntoCalls, type AnswerRecord, type MemoryGauge } from '../../../src/agent/controller.js';
 import type { BalloonSignal, KernelPort, ProfilerPort, SwapOutResult } from '../../../src/agent/kernel-port.js';
 import { PageState, type ByteRange, type PageRange } from '../../../src/agent/page-state.js';
 import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
@@ -315,15 +315,30 @@ describe('BalloonController', () => {
       await controller.stop();
     });
 
-    it('by default (never), the history the last scan left: pages the kernel swapped cost skips', async () => {
+    it('with never, the history the last scan left: pages the kernel swapped cost skips', async () => {
+      for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
+      const refreshing = new RefreshingProfiler(kernel);
+      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, refreshResidency: 'never' });
+      await controller.start();
+      kernel.emit({ pagesWanted: 20, freePages: 0 });
+      await controller.whenIdle();
+      expect(refreshing.refreshes).toBe(0);
+      expect(controller.stats).toMatchObject({ selections: 2, pagesSkipped: 30 });
+      await controller.stop();
+    });
+
+    it('by default (arrivals), an answer reads the arrivals before it selects: pages the kernel swapped cost no skip', async () => {
+      expect(DEFAULT_RESIDENCY_REFRESH).toBe('arrivals');
       for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
       const refreshing = new RefreshingProfiler(kernel);
       const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0 });
       await controller.start();
       kernel.emit({ pagesWanted: 20, freePages: 0 });
       await controller.whenIdle();
-      expect(refreshing.refreshes).toBe(0);
-      expect(controller.stats).toMatchObject({ selections: 2, pagesSkipped: 30 });
+      expect(refreshing.scopes).toEqual(['arrivals']);
+      expect(controller.stats).toMatchObject({ selections: 1, pagesSkipped: 0, pagesFreed: 20 });
+      const chosen = kernel.calls.flatMap((call) => call.ranges.map((r) => [Number((r.start - BASE) / PAGE), Number(r.length / PAGE)]));
+      expect(chosen).toEqual([[30, 20]]);
       await controller.stop();
     });
 
