@@ -49,7 +49,10 @@ export function latencyBars(answers: readonly RunAnswer[], maxBars: number): Lat
     const marks: LatencyBar['marks'] = [{ mark: 'listener ran', ms: l.listenerMs }];
     if (l.chosenMs !== null) marks.push({ mark: 'victims chosen', ms: l.chosenMs });
     if (l.firstCallMs !== null) marks.push({ mark: 'first call', ms: l.firstCallMs });
-    return { label: a.signalSeq !== undefined && a.signalSeq !== null ? `#${a.signalSeq}` : `${i + 1}.`, endMs: l.lastReturnMs ?? l.endMs, outcome, marks };
+    const signal = a.signalSeq !== undefined && a.signalSeq !== null ? `#${a.signalSeq}` : `${i + 1}.`;
+    // A follow-up answers the same signal again (controller.ts): a bar of its own, timed from its own start.
+    const label = (a.followUp ?? 0) > 0 ? `${signal} follow-up ${a.followUp}` : signal;
+    return { label, endMs: l.lastReturnMs ?? l.endMs, outcome, marks };
   });
 }
 
@@ -63,7 +66,7 @@ export function latencySubtitle(run: RunRecord, shown: number): string {
   if (s === null) return 'no timed answer';
   const unstamped = s.answers - s.sendStamped;
   return (
-    `${s.answers} answers${shown < s.answers ? ` (${shown} shown)` : ''}; last call returned ${pct(s.stages.lastReturnMs)}; ` +
+    `${s.answers} answers${s.followUps ? ` and ${s.followUps} follow-ups` : ''}${shown < s.answers + (s.followUps ?? 0) ? ` (${shown} shown)` : ''}; last call returned ${pct(s.stages.lastReturnMs)}; ` +
     `pages freed ${s.pagesFreed.toLocaleString('en-US')} of ${s.pagesAsked.toLocaleString('en-US')} asked` +
     (unstamped > 0 ? `; ${unstamped} timed from the listener (no handler stamp)` : '')
   );

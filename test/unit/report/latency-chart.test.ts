@@ -54,6 +54,17 @@ describe('latency timeline', () => {
     expect(svg).toContain('balloon rep 2');
   });
 
+  it('gives a follow-up a bar of its own, named after the signal it answers again', async () => {
+    const data = await loadResults(LATENCY_DIR);
+    const [sweep] = summarize(data);
+    const run = sweep!.okRuns.find((r) => r.policy === 'balloon')!;
+    const first = run.result!.answers[0]!;
+    const answers = [first, { ...first, followUp: 1 }, { ...first, followUp: 2 }];
+    expect(latencyBars(answers, 1000).map((b) => b.label)).toEqual([`#${first.signalSeq}`, `#${first.signalSeq} follow-up 1`, `#${first.signalSeq} follow-up 2`]);
+    const withFollowUps = { ...run, result: { ...run.result!, answers, signalLatency: summarizeSignalLatency(answers) } };
+    expect(latencySubtitle(withFollowUps, 3)).toMatch(/^1 answers and 2 follow-ups; last call returned /);
+  });
+
   it('is left out, with a note, when the answers carry no stage times (results recorded before them)', async () => {
     const data = await loadResults(FIXTURE_DIR);
     for (const w of summarize(data)) {
