@@ -76,9 +76,9 @@ export interface ControllerOptions {
    * made more swap-ins than with 'never').
    * 'arrivals' (the default): pages the kernel swapped itself are dropped,
    * pages that arrived since the last scan are taken in as first uses;
-   * pages back from swap wait for the next scan (in the guest, 8 runs of 9
-   * kept the hot half of `course` resident: 0.003x to 0.11x the kernel's
-   * swap-ins; but the first call goes out 1.2 to 2.6 s after the signal,
+   * pages back from swap wait for the next scan (in the guest, 10 runs of
+   * 12 kept the hot half of `course` resident: 0.003x to 0.11x the
+   * kernel's swap-ins; but the first call goes out 1.2 to 2.6 s after the signal,
    * after the read and the policy's full refresh). 'always': those too
    * (as just used), and before proactive rounds as well; in the guest it
    * made the median run worse, though the pressure model gains from it.
