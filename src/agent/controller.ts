@@ -261,9 +261,7 @@ interface Tally {
   lastReturnNs: bigint | null;
   /** The deadline stopped a selection or a call (counted once in deadlineMisses). */
   missedDeadline: boolean;
-  /** Where its pages are counted in ControllerStats.sentByPosition. */
-  kind: 'answers' | 'proactive';
-  /** The signal an answer answers (absent for proactive rounds). */
+  /** The signal an answer answers; absent for a proactive round (so its pages count as proactive in ControllerStats.sentByPosition). */
   signal?: PendingSignal;
 }
 
@@ -498,7 +496,7 @@ export class BalloonController {
         return;
       }
       this.noColdAt = undefined;
-      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false, kind: 'proactive' };
+      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false };
       try {
         await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, tally);
       } finally {
@@ -591,7 +589,7 @@ export class BalloonController {
     const deadline = current.sentAt + (current.signal.deadlineMs ?? this.options.deadlineMs);
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
-    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false, kind: 'answers', signal: current };
+    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false, signal: current };
     let selections = 0;
     let readWhenEmpty = false;
     try {
@@ -693,7 +691,7 @@ export class BalloonController {
       tally.sent += pages;
       this.stats.swapOutCalls++;
       this.stats.pagesRequested += pages;
-      countByPosition(this.stats.sentByPosition[tally.kind], call, this.profiler.layout.pageCount);
+      countByPosition(this.stats.sentByPosition[tally.signal === undefined ? 'proactive' : 'answers'], call, this.profiler.layout.pageCount);
       // Released for the policy and for scans until the call returns.
       this.profiler.markReleased(call);
       let inFlight: Promise<SwapOutResult>;

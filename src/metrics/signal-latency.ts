@@ -32,6 +32,11 @@ export interface LatencyAnswer {
   followUp?: number;
 }
 
+/** A follow-up on a signal already answered, rather than the answer to one (results before follow-ups have none). */
+export function isFollowUp(answer: Pick<LatencyAnswer, 'followUp'>): boolean {
+  return (answer.followUp ?? 0) > 0;
+}
+
 /** The stages, in the order they happen. */
 export const LATENCY_STAGES = ['listenerMs', 'startMs', 'chosenMs', 'firstCallMs', 'lastReturnMs', 'endMs'] as const;
 export type LatencyStage = (typeof LATENCY_STAGES)[number];
@@ -99,8 +104,8 @@ export function percentiles(values: readonly number[]): Percentiles | null {
 /** The run's latency summary; null when no answer carries stage times. */
 export function summarizeSignalLatency(answers: readonly LatencyAnswer[]): SignalLatencySummary | null {
   const withTimes = answers.filter((a): a is LatencyAnswer & { latency: AnswerStageTimes } => a.latency !== undefined && a.latency !== null);
-  const followUps = withTimes.filter((a) => (a.followUp ?? 0) > 0);
-  const timed = withTimes.filter((a) => (a.followUp ?? 0) === 0);
+  const followUps = withTimes.filter(isFollowUp);
+  const timed = withTimes.filter((a) => !isFollowUp(a));
   if (timed.length === 0) return null;
   const stages = Object.fromEntries(
     LATENCY_STAGES.map((stage) => [stage, percentiles(timed.flatMap((a) => (a.latency[stage] === null ? [] : [a.latency[stage]!])))]),

@@ -8,7 +8,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ChartEncoding, ChartLayer, ChartPanel } from './render.js';
 import type { RunRecord } from '../experiment/cell.js';
-import { summarizeSignalLatency, type Percentiles } from '../metrics/signal-latency.js';
+import { isFollowUp, summarizeSignalLatency, type Percentiles } from '../metrics/signal-latency.js';
 import type { RunAnswer } from '../shared/run-result.js';
 import { runsByPolicy, thin } from './charts.js';
 import type { WorkloadSummary } from './summary.js';
@@ -51,7 +51,7 @@ export function latencyBars(answers: readonly RunAnswer[], maxBars: number): Lat
     if (l.firstCallMs !== null) marks.push({ mark: 'first call', ms: l.firstCallMs });
     const signal = a.signalSeq !== undefined && a.signalSeq !== null ? `#${a.signalSeq}` : `${i + 1}.`;
     // A follow-up answers the same signal again (controller.ts): a bar of its own, timed from its own start.
-    const label = (a.followUp ?? 0) > 0 ? `${signal} follow-up ${a.followUp}` : signal;
+    const label = isFollowUp(a) ? `${signal} follow-up ${a.followUp}` : signal;
     return { label, endMs: l.lastReturnMs ?? l.endMs, outcome, marks };
   });
 }

@@ -84,6 +84,10 @@ class FakeKernel implements KernelPort {
   pagesPerCall(): number[] {
     return this.calls.map((c) => c.ranges.reduce((sum, r) => sum + Number(r.length / PAGE), 0));
   }
+  /** Every range sent so far, as [first page, pages], call after call. */
+  sentRanges(): [number, number][] {
+    return this.calls.flatMap((call) => call.ranges.map((r): [number, number] => [Number((r.start - BASE) / PAGE), Number(r.length / PAGE)]));
+  }
   firstPages(): number[] {
     return this.calls.map((c) => Number((c.ranges[0]!.start - BASE) / PAGE));
   }
@@ -305,7 +309,7 @@ describe('BalloonController', () => {
       expect(refreshing.scopes).toEqual(['arrivals']);
       expect(controller.stats).toMatchObject({ pagesFreed: 20, pagesSkipped: 0, answersShort: 0 });
       // FIFO takes the oldest loads: 90-99 from the last scan, then new pages; none back from swap.
-      const chosen = kernel.calls.flatMap((call) => call.ranges.map((r) => [Number((r.start - BASE) / PAGE), Number(r.length / PAGE)]));
+      const chosen = kernel.sentRanges();
       expect(chosen).toEqual([[90, 10], [200, 10]]);
       expect(refreshing.history.state[150]).toBe(PageState.Swapped);
       // Proactive rounds do not read it in this mode: a page just arrived is not idle.
@@ -337,7 +341,7 @@ describe('BalloonController', () => {
       await controller.whenIdle();
       expect(refreshing.scopes).toEqual(['arrivals']);
       expect(controller.stats).toMatchObject({ selections: 1, pagesSkipped: 0, pagesFreed: 20 });
-      const chosen = kernel.calls.flatMap((call) => call.ranges.map((r) => [Number((r.start - BASE) / PAGE), Number(r.length / PAGE)]));
+      const chosen = kernel.sentRanges();
       expect(chosen).toEqual([[30, 20]]);
       await controller.stop();
     });
@@ -368,7 +372,7 @@ describe('BalloonController', () => {
       expect(refreshing.scopes).toEqual(['arrivals']);
       expect(controller.stats).toMatchObject({ selections: 2, pagesFreed: 20, answersShort: 0 });
       // Only the new pages: pages back from swap wait for the next scan, as with arrivals.
-      const chosen = kernel.calls.flatMap((call) => call.ranges.map((r) => [Number((r.start - BASE) / PAGE), Number(r.length / PAGE)]));
+      const chosen = kernel.sentRanges();
       expect(chosen).toEqual([[0, 20]]);
       expect(refreshing.history.state[500]).toBe(PageState.Swapped);
       // Once per answer: with nothing left after the read, the next answer reads again, not the same one.
