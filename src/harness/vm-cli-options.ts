@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Accelerator } from './qemu.js';
 import { parseSizeMiB } from './sizes.js';
 import { isSwapDeviceName, parseRate, resolveSwapDevice, SWAP_DEVICE_NAMES, type SwapDeviceName, type SwapDeviceRequest } from './swap-device.js';
-import { vmDefaults, type VmOptions } from './vm-options.js';
+import { defaultCpus, vmDefaults, type VmOptions } from './vm-options.js';
 
 /** The smallest guest vm:up boots (vmUp checks it too). */
 export const MIN_VM_MEMORY_MIB = 256;
@@ -53,7 +53,7 @@ export function addVmOptions(cmd: Command, defaults: Partial<Pick<VmOptions, 'me
   const memoryMiB = defaults.memoryMiB ?? vmDefaults.memoryMiB;
   return cmd
     .addOption(new Option('--memory <size>', `guest memory (at least ${MIN_VM_MEMORY_MIB}M)`).argParser(size('--memory', MIN_VM_MEMORY_MIB)).default(memoryMiB, mibText(memoryMiB)))
-    .addOption(new Option('--cpus <n>', 'guest CPUs').argParser(integer(1, 64)).default(vmDefaults.cpus))
+    .addOption(new Option('--cpus <n>', `guest CPUs (default: ${defaultCpus('tcg')} under tcg, whose vCPUs take turns on one host thread; ${defaultCpus('kvm')} under kvm)`).argParser(integer(1, 64)))
     .addOption(new Option('--swap <size>', 'size of the swap disk').argParser(size('--swap')).default(vmDefaults.swapMiB, mibText(vmDefaults.swapMiB)))
     .addOption(
       new Option(
@@ -75,7 +75,8 @@ export function addVmOptions(cmd: Command, defaults: Partial<Pick<VmOptions, 'me
 
 export interface VmCliOptions {
   memory: number;
-  cpus: number;
+  /** Unset: defaultCpus(accel). */
+  cpus?: number;
   swap: number;
   swapDevice: SwapDeviceName;
   swapIops?: number;
@@ -104,7 +105,7 @@ export function toVmOptions(instance: string, o: VmCliOptions): VmOptions {
   return {
     instance,
     memoryMiB: o.memory,
-    cpus: o.cpus,
+    cpus: o.cpus ?? defaultCpus(o.accel),
     swapMiB: o.swap,
     swapDevice: toSwapDeviceRequest(o),
     accel: o.accel,

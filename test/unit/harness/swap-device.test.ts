@@ -71,6 +71,13 @@ describe('vm:up options', () => {
     expect(o.swapDevice).toEqual({ device: 'custom', iops: 500, bytesPerSecond: 20e6, slowdown: 1 });
   });
 
+  it('gives a TCG guest one vCPU and a KVM guest two unless --cpus says otherwise', () => {
+    expect(toVmOptions('vm', parse()).cpus).toBe(1);
+    expect(toVmOptions('vm', parse('--accel', 'kvm')).cpus).toBe(2);
+    expect(toVmOptions('vm', parse('--cpus', '3')).cpus).toBe(3);
+    expect(toVmOptions('vm', parse('--accel', 'kvm', '--cpus', '1')).cpus).toBe(1);
+  });
+
   it('refuses an unknown device and rates without custom before anything boots', () => {
     expect(() => parse('--swap-device', 'floppy')).toThrow(/must be one of none, ssd, hdd, custom/);
     expect(() => toVmOptions('vm', parse('--swap-device', 'hdd', '--swap-bps', '1G'))).toThrow(/--swap-iops and --swap-bps set a custom device, but --swap-device is hdd/);
