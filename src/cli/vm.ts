@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { step } from '../harness/log.js';
 import { addVmOptions, toVmOptions, type VmCliOptions } from '../harness/vm-cli-options.js';
 import { HarnessError } from '../harness/errors.js';
+import { plural } from '../harness/sizes.js';
 
 export const VM_SUBCOMMANDS = ['up', 'ssh', 'status', 'down'] as const;
 
@@ -54,7 +55,7 @@ export function addVmCommands(program: Command, io: { out: (s: string) => void }
       else if (!running) io.out(`${o.instance}: not running (stale state from pid ${state.pid}; \`balloon vm down\` cleans it)\n`);
       else {
         io.out(
-          `${o.instance}: running, pid ${state.pid}, ssh 127.0.0.1:${state.port}, ${state.accel}, ${state.memoryMiB} MiB, ${state.cpus} CPUs, ` +
+          `${o.instance}: running, pid ${state.pid}, ssh 127.0.0.1:${state.port}, ${state.accel}, ${state.memoryMiB} MiB, ${plural(state.cpus, 'CPU')}, ` +
             `kernel ${state.kernelRelease ?? state.kernel}, swap device ${state.swapDevice?.description ?? 'none'}, up since ${state.startedAt}\n`,
         );
       }

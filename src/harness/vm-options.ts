@@ -29,9 +29,9 @@ export interface VmOptions {
  * so a second vCPU adds no compute; it only makes every cross-CPU wait (a TLB
  * shootdown, lru_add_drain_all(), a lock held by the other vCPU) last until
  * that vCPU's next turn. Measured (docs/controller.md, "One vCPU under TCG"):
- * in a 768 MiB guest under course 640M, balloon_swapout() freed 5,200 pages/s
- * with two vCPUs and 24,000 to 32,000 with one, and the kernel's own
- * swapping did not change.
+ * in a 768 MiB guest under course 640M, balloon_swapout() freed 5,400 to
+ * 9,800 pages/s with two vCPUs and 24,000 to 32,000 with one, and the
+ * kernel's own swapping did not change.
  */
 export function defaultCpus(accel: Accelerator): number {
   return accel === 'tcg' ? 1 : 2;

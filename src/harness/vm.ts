@@ -12,6 +12,7 @@ import type { VmOptions } from './vm-options.js';
 import { sshArgs, type LoopbackSshDestination } from './ssh.js';
 import { checkoutId, projectRoot } from './paths.js';
 import { assertPortFree, freePort, qemuArgs, type Accelerator } from './qemu.js';
+import { plural } from './sizes.js';
 import { resolveSwapDevice, type SwapDeviceModel, type SwapDeviceRequest } from './swap-device.js';
 import { guestFilesHash, type ImageArtefact } from './vm-image.js';
 import { ensureSshKey, imageStateFile, instanceDir, kernelStateFile, readRecord } from './vm-state.js';
@@ -178,7 +179,7 @@ export async function vmUp(options: VmOptions): Promise<VmState> {
   };
   await writeFile(stateFile(options.instance), `${JSON.stringify(state, null, 2)}\n`);
   await writeFile(files.knownHosts, `[127.0.0.1]:${port} ${image.hostKey}\n`);
-  step('vm:up', `QEMU pid ${pid} (${options.accel}, ${options.memoryMiB} MiB, ${options.cpus} CPUs), ssh on 127.0.0.1:${port}; waiting for the guest`);
+  step('vm:up', `QEMU pid ${pid} (${options.accel}, ${options.memoryMiB} MiB, ${plural(options.cpus, 'CPU')}), ssh on 127.0.0.1:${port}; waiting for the guest`);
   step('vm:up', `swap device ${swapDevice.description}`);
 
   try {
