@@ -127,6 +127,8 @@ export interface AnswerRecord {
    * is when it started, and its free pages are the gauge's then.
    */
   followUp: number;
+  /** Pages this answer sent, by where they lie in the profiled memory (POSITION_BUCKETS equal parts, as ControllerStats.sentByPosition). */
+  sentByPosition: number[];
   /** When each stage of the answer happened, relative to the signal's send. */
   latency: AnswerLatency;
 }
@@ -252,8 +254,9 @@ const MAX_FOLLOW_UPS = 2;
 interface Tally {
   target: number;
   freed: number;
-  /** Pages sent to the kernel. */
+  /** Pages sent to the kernel, in all and by position (POSITION_BUCKETS parts). */
   sent: number;
+  sentByPosition: number[];
   calls: number;
   firstCallAt: number | null;
   /** CLOCK_MONOTONIC when the first call started and when the last call that returned (not timed out) returned. */
@@ -263,6 +266,10 @@ interface Tally {
   missedDeadline: boolean;
   /** The signal an answer answers; absent for a proactive round (so its pages count as proactive in ControllerStats.sentByPosition). */
   signal?: PendingSignal;
+}
+
+function newTally(target: number): Tally {
+  return { target, freed: 0, sent: 0, sentByPosition: new Array<number>(POSITION_BUCKETS).fill(0), calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false };
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -496,7 +503,7 @@ export class BalloonController {
         return;
       }
       this.noColdAt = undefined;
-      const tally: Tally = { target: wanted, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false };
+      const tally = newTally(wanted);
       try {
         await this.release(indicesToRanges(cold), this.options.now() + this.options.deadlineMs, tally);
       } finally {
@@ -589,7 +596,7 @@ export class BalloonController {
     const deadline = current.sentAt + (current.signal.deadlineMs ?? this.options.deadlineMs);
     // The epsilon keeps 100 × 1.1 = 110.00000000000001 from becoming 111.
     const target = Math.ceil(pagesWanted * (1 + this.options.hysteresisFraction) - 1e-9);
-    const tally: Tally = { target, freed: 0, sent: 0, calls: 0, firstCallAt: null, firstCallNs: null, lastReturnNs: null, missedDeadline: false, signal: current };
+    const tally: Tally = { ...newTally(target), signal: current };
     let selections = 0;
     let readWhenEmpty = false;
     try {
@@ -637,6 +644,7 @@ export class BalloonController {
         coalesced: current.coalesced,
         signalSeq: current.signal.seq ?? null,
         followUp: current.followUp,
+        sentByPosition: tally.sentByPosition,
         latency: {
           sendStamped: current.signal.sentAtNs !== undefined,
           listenerMs: sinceSent(current.listenerNs),
@@ -692,6 +700,7 @@ export class BalloonController {
       this.stats.swapOutCalls++;
       this.stats.pagesRequested += pages;
       countByPosition(this.stats.sentByPosition[tally.signal === undefined ? 'proactive' : 'answers'], call, this.profiler.layout.pageCount);
+      countByPosition(tally.sentByPosition, call, this.profiler.layout.pageCount);
       // Released for the policy and for scans until the call returns.
       this.profiler.markReleased(call);
       let inFlight: Promise<SwapOutResult>;

@@ -288,6 +288,7 @@ export async function executeRun(plan: RunPlan, deps: RunDeps): Promise<RunResul
               coalesced: a.coalesced,
               signalSeq: a.signalSeq,
               followUp: a.followUp,
+              sentByPosition: a.sentByPosition,
               latency: a.latency,
             });
           },

@@ -106,7 +106,7 @@ export interface RunResult {
 }
 
 /** Fields of AnswerRecord that results recorded before them lack. */
-type LaterAnswerFields = 'pagesAsked' | 'coalesced' | 'signalSeq' | 'followUp' | 'latency';
+type LaterAnswerFields = 'pagesAsked' | 'coalesced' | 'signalSeq' | 'followUp' | 'sentByPosition' | 'latency';
 
 export interface RunAnswer extends Omit<AnswerRecord, 'sentAt' | 'startedAt' | 'endedAt' | 'firstCallAt' | LaterAnswerFields>, Partial<Pick<AnswerRecord, LaterAnswerFields>> {
   /** When the kernel sent the signal answered, and when the answer started, sent its first call, and ended. */

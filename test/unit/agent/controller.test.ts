@@ -414,7 +414,8 @@ describe('BalloonController', () => {
   });
 
   it('answers a signal with pagesWanted + hysteresis, split into calls of at most maxPagesPerCall pages', async () => {
-    const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0.1, maxPagesPerCall: 32, swapOutFlags: 1 });
+    const answers: AnswerRecord[] = [];
+    const controller = new BalloonController(kernel, profiler, { policy: new FifoPolicy(), hysteresisFraction: 0.1, maxPagesPerCall: 32, swapOutFlags: 1, onAnswer: (a) => answers.push(a) });
     await controller.start();
     kernel.emit({ pagesWanted: 100, freePages: 5 });
     await controller.whenIdle();
@@ -430,6 +431,11 @@ describe('BalloonController', () => {
     // Where the pages came from, in sixteenths of the 1000 pages: pages 0-62 and 63-124.
     expect(controller.stats.sentByPosition.answers).toEqual([63, 58, ...new Array<number>(14).fill(0)]);
     expect(controller.stats.sentByPosition.proactive).toEqual(new Array<number>(16).fill(0));
+    // And per answer: pages 0-109, then 110-120.
+    expect(answers.map((a) => a.sentByPosition)).toEqual([
+      [63, 47, ...new Array<number>(14).fill(0)],
+      [0, 11, ...new Array<number>(14).fill(0)],
+    ]);
   });
 
   it('never blocks: the signal listener returns while the swap-out is still in flight', async () => {
