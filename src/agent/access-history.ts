@@ -17,7 +17,7 @@ export interface HistoryUpdateStats {
 }
 
 /** What a residency read between scans brings into the history (AccessHistory.noteResidency). */
-export type ResidencyScope = 'arrivals' | 'all';
+export type ResidencyScope = 'arrivals' | 'returns' | 'all';
 
 /**
  * Per-page access history, in typed arrays indexed by global page index.
@@ -132,13 +132,15 @@ export class AccessHistory {
    * Brings page i's residency up to date from a read between scans
    * (pagemap alone: no accessed bit). A page gone is marked swapped. A page
    * present that the history has not as present is marked loaded (used in
-   * the interval after the last scan), with scope 'all' always, with scope
-   * 'arrivals' only when the history never had it (Absent): its load is
-   * its first use and all there is to know of it, while a page back from
-   * swap was faulted by a workload that may also have hit other pages in
-   * place, which only the next scan shows; counted alone, its load would
-   * make those hits look older than it (docs/controller.md, "Residency
-   * between scans"). Returns 1 (loaded), -1 (gone) or 0.
+   * the interval after the last scan) when the history never had it
+   * (Absent), or with scope 'all': its load is its first use and all there
+   * is to know of it. A page back from swap was faulted by a workload that
+   * may as well have hit other pages in place, which only the next scan
+   * shows; counted as newer than those hits, it would make them look older
+   * than it (docs/controller.md, "Residency between scans"). So scope
+   * 'arrivals' leaves it to the next scan, and scope 'returns' marks it
+   * returned: present, no more recent than the pages the last scan saw
+   * used. Returns 1 (loaded or returned), -1 (gone) or 0.
    */
   noteResidency(page: number, present: boolean, scope: ResidencyScope): -1 | 0 | 1 {
     const state = this.state[page]!;
@@ -148,8 +150,24 @@ export class AccessHistory {
       return -1;
     }
     if (state === PageState.Present || (scope === 'arrivals' && state !== PageState.Absent)) return 0;
-    this.markLoaded(page);
+    if (scope === 'returns' && state !== PageState.Absent) this.markReturned(page);
+    else this.markLoaded(page);
     return 1;
+  }
+
+  /**
+   * Records that page i came back from swap between scans, used at the
+   * latest in the interval the last scan closed: as recent as the hits that
+   * scan saw, not more (noteResidency says why).
+   */
+  markReturned(page: number): void {
+    this.state[page] = PageState.Present;
+    this.version++;
+    this.loadStamp[page] = ++this.loadCounter;
+    const scan = Math.max(1, this.scanCount);
+    this.noteReuse(page, scan);
+    if (this.lastAccess[page]! < scan) this.lastAccess[page] = scan;
+    this.idleScans[page] = 0;
   }
 
   /** Records that page i was released (swap-out requested). */

@@ -79,7 +79,10 @@ export interface ControllerOptions {
    * pages back from swap wait for the next scan (in the guest, 10 runs of
    * 12 kept the hot half of `course` resident: 0.003x to 0.11x the
    * kernel's swap-ins; but the first call goes out 1.2 to 2.6 s after the signal,
-   * after the read and the policy's full refresh). 'always': those too
+   * after the read and the policy's full refresh). 'returns': as
+   * 'arrivals', and pages back from swap too, as no more recent than the
+   * pages the last scan saw used (the policy then counts them; every
+   * answer refreshes its order). 'always': those too
    * (as just used), and before proactive rounds as well; in the guest it
    * made the median run worse, though the pressure model gains from it.
    * docs/controller.md, "Residency between scans", has the measurements;
@@ -152,7 +155,7 @@ export const DEFAULT_PROACTIVE_OPTIONS: ProactiveOptions = {
 };
 
 /** How the controller reads residency between scans (ControllerOptions.refreshResidency). */
-export const RESIDENCY_REFRESH_MODES = ['never', 'when-empty', 'arrivals', 'always'] as const;
+export const RESIDENCY_REFRESH_MODES = ['never', 'when-empty', 'arrivals', 'returns', 'always'] as const;
 export type ResidencyRefresh = (typeof RESIDENCY_REFRESH_MODES)[number];
 
 /** The default of ControllerOptions.refreshResidency (docs/controller.md, "Residency between scans", says why). */
@@ -527,7 +530,7 @@ export class BalloonController {
   private refreshResidency(before: 'answer' | 'round'): void {
     const mode = this.options.refreshResidency;
     if (mode === 'always') this.readResidency('all');
-    else if (mode === 'arrivals' && before === 'answer') this.readResidency('arrivals');
+    else if ((mode === 'arrivals' || mode === 'returns') && before === 'answer') this.readResidency(mode);
   }
 
   /**

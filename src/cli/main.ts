@@ -101,7 +101,7 @@ Every command has --help.`,
     .option('--reactive', 'agent policies: only answer the kernel\'s requests, no proactive rounds (docs/controller.md)')
     .addOption(checkedOption('--scan-budget <share>', 'agent policies: the share of one CPU the profiler\'s scans, with folding them into the history and the policy\'s refresh, may take: "0.05" or "5%" (default 5%; docs/controller.md)', cpuShareArg))
     .addOption(
-      new Option('--refresh-residency <mode>', 'agent policies: what answers read from pagemap between scans: never; when-empty (the arrivals, only when a selection found no page); arrivals (the default: pages the kernel swapped itself are dropped, pages written since the last scan taken in); always (also pages back from swap, and before proactive rounds); docs/controller.md, "Residency between scans"')
+      new Option('--refresh-residency <mode>', 'agent policies: what answers read from pagemap between scans: never; when-empty (the arrivals, only when a selection found no page); arrivals (the default: pages the kernel swapped itself are dropped, pages written since the last scan taken in); returns (also pages back from swap, as recent as the pages the last scan saw used); always (pages back from swap as just used, and before proactive rounds); docs/controller.md, "Residency between scans"')
         .choices([...RESIDENCY_REFRESH_MODES])
         .default(undefined, DEFAULT_RESIDENCY_REFRESH),
     )

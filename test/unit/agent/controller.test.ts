@@ -319,6 +319,23 @@ describe('BalloonController', () => {
       await controller.stop();
     });
 
+    it('with returns, also takes in pages back from swap (no newer than the last scan\'s hits)', async () => {
+      const refreshing = new RefreshingProfiler(kernel);
+      // As above: the last scan saw 0-99 present, 100-199 in swap, 200 on never touched; since, 100-199 came back.
+      for (let page = 100; page < 1000; page++) refreshing.history.markSwapped(page);
+      for (let page = 200; page < 1000; page++) refreshing.history.state[page] = PageState.Absent;
+      const controller = new BalloonController(kernel, refreshing, { policy: new FifoPolicy(), hysteresisFraction: 0, refreshResidency: 'returns' });
+      await controller.start();
+      kernel.emit({ pagesWanted: 20, freePages: 0 });
+      await controller.whenIdle();
+      expect(refreshing.scopes).toEqual(['returns']);
+      // FIFO takes the oldest loads: 0-19 from the last scan; 100-199 are present again, loaded before 200 on.
+      expect(kernel.sentRanges()).toEqual([[0, 20]]);
+      expect(refreshing.history.state[150]).toBe(PageState.Present);
+      expect(refreshing.history.loadStamp[150]!).toBeLessThan(refreshing.history.loadStamp[200]!);
+      await controller.stop();
+    });
+
     it('with never, the history the last scan left: pages the kernel swapped cost skips', async () => {
       for (let page = 0; page < 30; page++) kernel.truth[page] = Truth.Swapped;
       const refreshing = new RefreshingProfiler(kernel);

@@ -363,6 +363,26 @@ describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () =>
     memory.close();
   });
 
+  it('with scope returns also takes in pages back from swap, as recent as the last scan saw used, not newer', () => {
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([
+      { present: true, pfn: 100n },
+      { swapped: true, swapOffset: 3n },
+      {},
+    ]);
+    const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath, io: new PerFileCountingIo() });
+    memory.scan();
+    memory.scan();
+    const state = memory.policyState();
+    expect(state.scanCount).toBe(2);
+    // Since: page 1 faulted back, page 2 written for the first time.
+    writePagemap(pagemapPath, REGION, [{ present: true, pfn: 100n }, { present: true, pfn: 201n }, { present: true, pfn: 202n }]);
+    expect(memory.refreshResidency('returns')).toEqual({ loaded: 2, gone: 0 });
+    expect([...state.state]).toEqual([PageState.Present, PageState.Present, PageState.Present]);
+    expect(state.lastAccess[1]).toBe(state.scanCount);
+    expect(state.lastAccess[2]).toBe(state.scanCount + 1);
+    memory.close();
+  });
+
   it('does nothing without a residency source', () => {
     const source = { layout: new RegionLayout([{ start: REGION, length: 4096n }]), arrays: () => [], scan: () => ({ accessed: new Uint8Array(1), state: new Uint8Array(1) }), close: () => {} };
     expect(new ProfiledMemory(source).refreshResidency('all')).toEqual({ loaded: 0, gone: 0 });

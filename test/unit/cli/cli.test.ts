@@ -33,7 +33,7 @@ describe('balloon CLI argument errors: one line, the flag as typed, a --help hin
     [['run', '-w', 'sweep', '-p', 'kernel', '--size', 'lots'], 'balloon: error: --size "lots" is not a size: a number of bytes with an optional unit K, M, G, T (powers of 1024) or p (4 KiB pages), e.g. 512M, 2G, 1000p (see balloon run --help)'],
     [['run', '--workload', 'sweep', '--policy', 'kernel', '--passes', '0', '--size', '1M'], 'balloon: error: --passes must be a positive integer, got "0" (see balloon run --help)'],
     [['run', '--workload', 'sweep', '--policy', 'balloon', '--scan-budget', '0', '--size', '1M'], 'balloon: error: --scan-budget must be a share of one CPU in (0, 1] or a percentage in (0, 100]%, got "0" (see balloon run --help)'],
-    [['run', '-w', 'sweep', '-p', 'balloon', '--refresh-residency', 'sometimes'], 'balloon: error: --refresh-residency "sometimes": choose one of never, when-empty, arrivals, always (see balloon run --help)'],
+    [['run', '-w', 'sweep', '-p', 'balloon', '--refresh-residency', 'sometimes'], 'balloon: error: --refresh-residency "sometimes": choose one of never, when-empty, arrivals, returns, always (see balloon run --help)'],
     [['run', '-w', 'sweep', '-p', 'kernel', '--refresh-residency', 'always', '--size', '1M'], "balloon: error: --refresh-residency is about the agent's answers: --policy kernel runs without an agent (see balloon run --help)"],
     [['run', '--workload', 'sweep'], 'balloon: error: -p/--policy is required (see balloon run --help)'],
     [['run', '-w', 'sweep', '-p', 'kernel', '--region', 'nope'], 'balloon: error: --region "nope": choose one of auto, addon, sab (see balloon run --help)'],

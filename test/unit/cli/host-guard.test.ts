@@ -87,9 +87,10 @@ describe('the agent mode of balloon run', () => {
     expect(planRun({ ...o, policy: 'balloon' }, meminfo, balloonSysfs).refreshResidency).toBe('arrivals');
     expect(planRun({ ...o, policy: 'balloon', refreshResidency: 'when-empty' }, meminfo, balloonSysfs).refreshResidency).toBe('when-empty');
     expect(planRun({ ...o, policy: 'balloon', refreshResidency: 'always' }, meminfo, balloonSysfs).refreshResidency).toBe('always');
+    expect(planRun({ ...o, policy: 'balloon', refreshResidency: 'returns' }, meminfo, balloonSysfs).refreshResidency).toBe('returns');
     expect(planRun({ ...o, policy: 'balloon', refreshResidency: 'never' }, meminfo, balloonSysfs).refreshResidency).toBe('never');
     expect(planRun({ ...o, policy: 'kernel' }, meminfo, balloonSysfs).refreshResidency).toBeNull();
-    expect(refusal({ ...o, policy: 'balloon', refreshResidency: 'sometimes' }, balloonSysfs)).toBe('--refresh-residency must be one of never, when-empty, arrivals, always, got "sometimes"');
+    expect(refusal({ ...o, policy: 'balloon', refreshResidency: 'sometimes' }, balloonSysfs)).toBe('--refresh-residency must be one of never, when-empty, arrivals, returns, always, got "sometimes"');
     expect(refusal({ ...o, policy: 'kernel', refreshResidency: 'always' }, balloonSysfs)).toBe("--refresh-residency is about the agent's answers: --policy kernel runs without an agent");
   });
 
