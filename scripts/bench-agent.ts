@@ -170,6 +170,7 @@ const variants: Array<{ name: string; options: Partial<BalloonPolicyOptions> }> 
   { name: 'no slack for the scan lag', options: { horizonSlackScans: 0 } },
   { name: 'no protected ghosts (no B2 hits)', options: { ghostHistoryFactor: 0 } },
   { name: 'LIRS start (minimum probation at the first call)', options: { startFromReuse: false } },
+  { name: 'protected set by recency alone (no newest-first for filled pages)', options: { filledNewestFirst: false } },
 ];
 const ablationSetting = results[1]!;
 const ablation = variants.map((variant) => ({

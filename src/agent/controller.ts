@@ -56,9 +56,11 @@ export interface ControllerOptions {
    */
   deadlineMs: number;
   /**
-   * Most policy selections in one answer: when a selection frees less than
-   * wanted (pages skipped or already in swap, failures), the controller
-   * selects again among the pages not yet tried, up to this many times.
+   * Selections in a row that free nothing before an answer gives up. An
+   * answer selects one call's worth at a time, again and again until the
+   * request is met; when a selection frees nothing (pages skipped or
+   * already in swap, failures), the next offers pages not yet tried, up to
+   * this many times in a row.
    */
   maxSelectionsPerAnswer: number;
   /** Flags passed to every swap-out call. */
@@ -605,10 +607,15 @@ export class BalloonController {
     try {
       this.refreshResidency('answer');
       // Pages chosen earlier in this answer are released (or in flight) for the
-      // policy, so each selection offers pages not yet tried. After a shortfall
-      // the next selection is scaled by the share of pages freed so far (at
-      // most 8x), and its calls stop once enough is freed.
-      while (tally.freed < pagesWanted && selections < this.options.maxSelectionsPerAnswer) {
+      // policy, so each selection offers pages not yet tried. A selection is one
+      // call's worth at most, so that pages go to the kernel in the policy's
+      // order (a call's ranges are sorted by address; a larger selection would
+      // send its last choices as early as its first). After a shortfall the
+      // next selection is scaled by the share of pages freed so far (at most
+      // 8x), and its calls stop once enough is freed; what a selection chose
+      // and no call sent goes back to the policy (release()).
+      let fruitless = 0;
+      while (tally.freed < target && fruitless < this.options.maxSelectionsPerAnswer) {
         if (selections > 0 && this.options.now() >= deadline) {
           tally.missedDeadline = true;
           break;
@@ -617,7 +624,8 @@ export class BalloonController {
         const select = (): PageRange[] => {
           selections++;
           this.stats.selections++;
-          return this.options.policy.selectVictims(this.profiler.policyState(), Math.ceil((target - tally.freed) / share));
+          const pages = Math.min(Math.ceil((target - tally.freed) / share), this.options.maxPagesPerCall);
+          return this.options.policy.selectVictims(this.profiler.policyState(), pages);
         };
         let ranges = select();
         if (ranges.length === 0 && this.options.refreshResidency === 'when-empty' && !readWhenEmpty) {
@@ -627,7 +635,9 @@ export class BalloonController {
         }
         chosenMs ??= sinceSent(this.options.monotonicNs());
         if (ranges.length === 0) break;
+        const freedBefore = tally.freed;
         if (await this.release(ranges, deadline, tally, tally.calls === 0)) break;
+        fruitless = tally.freed > freedBefore ? 0 : fruitless + 1;
       }
     } finally {
       if (tally.freed < pagesWanted) this.stats.answersShort++;
@@ -681,6 +691,16 @@ export class BalloonController {
    */
   private async release(ranges: readonly PageRange[], deadline: number, tally: Tally, mustSendFirst = true): Promise<boolean> {
     const cursor = new RangeCursor(ranges);
+    try {
+      return await this.sendCalls(cursor, deadline, tally, mustSendFirst);
+    } finally {
+      // What was chosen and not sent (enough was freed, or the deadline passed) is the policy's again.
+      const unsent = cursor.rest();
+      if (unsent.length > 0) this.options.policy.restore?.(this.profiler.policyState(), unsent);
+    }
+  }
+
+  private async sendCalls(cursor: RangeCursor, deadline: number, tally: Tally, mustSendFirst: boolean): Promise<boolean> {
     let callsHere = 0;
     for (;;) {
       const limit = this.nextCallPages(tally);
@@ -803,6 +823,17 @@ class RangeCursor {
   private offset = 0;
 
   constructor(private readonly ranges: readonly PageRange[]) {}
+
+  /** The ranges not handed out yet. */
+  rest(): PageRange[] {
+    const rest: PageRange[] = [];
+    for (let i = this.index; i < this.ranges.length; i++) {
+      const { first, count } = this.ranges[i]!;
+      const skip = i === this.index ? this.offset : 0;
+      if (count > skip) rest.push({ first: first + skip, count: count - skip });
+    }
+    return rest;
+  }
 
   /** The next call: at most maxPages pages in at most maxRanges ranges (empty when all are out). */
   take(maxPages: number, maxRanges: number): PageRange[] {

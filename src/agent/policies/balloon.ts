@@ -17,6 +17,21 @@ export interface BalloonPolicyOptions {
    * than once (true), or at its minimum, LIRS's start (false).
    */
   startFromReuse: boolean;
+  /**
+   * Protected pages that got there on arrival (used once, nothing since) go
+   * before the others and newest first (true), or every protected page goes
+   * least recently used first (false: the order before 2026-12-03, kept for
+   * the ablation).
+   */
+  filledNewestFirst: boolean;
+  /**
+   * Probation's floor is the request, up to this share of memory. A larger
+   * request (a guest's answers ask for up to a third of the region at once)
+   * then does not cut the protected set down to memory − request: what
+   * probation lacks, a selection takes from the protected set in its order.
+   * 1 reserves the whole request (the rule before 2026-12-03).
+   */
+  probationFloorShare: number;
 }
 
 /** Defaults measured with the matrix of docs/policies.md. */
@@ -24,6 +39,8 @@ export const DEFAULT_BALLOON_POLICY_OPTIONS: BalloonPolicyOptions = {
   horizonSlackScans: 1,
   ghostHistoryFactor: 1,
   startFromReuse: true,
+  filledNewestFirst: true,
+  probationFloorShare: 1 / 32,
 };
 
 /** Status of a page in the policy's own bookkeeping. */
@@ -84,6 +101,14 @@ export class BalloonPolicy implements EvictionPolicy {
   private evicted = new Uint8Array(0);
   /** 1 for a page that earned protection, until it starts a new test. */
   private proven = new Uint8Array(0);
+  /**
+   * 1 for a protected page that got there by arriving while the protected set
+   * had room (a first use, no reuse seen), until it is used again or leaves
+   * the set. Such pages are let go newest first (see protectedOrder).
+   */
+  private filled = new Uint8Array(0);
+  /** The status a page had when it was chosen (restore() puts it back). */
+  private takenFrom = new Uint8Array(0);
   /** Value of the eviction counter when the page was chosen. */
   private evictedAt = new Float64Array(0);
   private evictions = 0;
@@ -112,7 +137,7 @@ export class BalloonPolicy implements EvictionPolicy {
   constructor(options: Partial<BalloonPolicyOptions> = {}) {
     this.options = { ...DEFAULT_BALLOON_POLICY_OPTIONS, ...options };
     const o = this.options;
-    if (!(o.horizonSlackScans >= 0 && o.ghostHistoryFactor >= 0)) {
+    if (!(o.horizonSlackScans >= 0 && o.ghostHistoryFactor >= 0 && o.probationFloorShare > 0 && o.probationFloorShare <= 1)) {
       throw new AgentError('invalid balloon policy options', { ...o });
     }
   }
@@ -124,7 +149,7 @@ export class BalloonPolicy implements EvictionPolicy {
 
   reserve(pageCount: number): readonly ArrayBufferView[] {
     this.ensureCapacity(pageCount);
-    return [this.status, this.seen, this.testing, this.evicted, this.proven, this.evictedAt, this.keys, this.candidates, this.arrivals, this.victims, this.queue];
+    return [this.status, this.seen, this.testing, this.evicted, this.proven, this.filled, this.takenFrom, this.evictedAt, this.keys, this.candidates, this.arrivals, this.victims, this.queue];
   }
 
   /**
@@ -151,6 +176,25 @@ export class BalloonPolicy implements EvictionPolicy {
     return indicesToRanges(this.victims.subarray(0, chosen).sort());
   }
 
+  /**
+   * Pages chosen earlier and not sent go back to the set they were taken
+   * from; the order is rebuilt at the next selection (the queue's cursor
+   * is past them).
+   */
+  restore(state: PolicyState, ranges: readonly PageRange[]): void {
+    const { status, evicted, takenFrom } = this;
+    let restored = 0;
+    for (const { first, count } of ranges) {
+      for (let page = first; page < first + count && page < this.capacity; page++) {
+        if (evicted[page] !== 1 || status[page] !== NONE || state.state[page] !== PageState.Present) continue;
+        evicted[page] = 0;
+        status[page] = takenFrom[page]!;
+        restored++;
+      }
+    }
+    if (restored > 0) this.refreshedVersion = -1;
+  }
+
   /** After a scan: the refresh the next selection would do, done now (with the last call's size). */
   prepare(state: PolicyState): void {
     if (this.lastWanted <= 0 || state.version === this.refreshedVersion) return;
@@ -165,7 +209,7 @@ export class BalloonPolicy implements EvictionPolicy {
    */
   private refresh(state: PolicyState, pagesWanted: number): boolean {
     const n = state.pageCount;
-    const { status, seen, testing, evicted, proven, evictedAt } = this;
+    const { status, seen, testing, evicted, proven, filled, evictedAt } = this;
     const { lastAccess } = state;
     const pageState = state.state;
     const PRESENT = PageState.Present;
@@ -183,7 +227,8 @@ export class BalloonPolicy implements EvictionPolicy {
     this.queueCursor = 0;
     this.queueHasProtected = false;
     if (memory === 0) return false;
-    const minProbation = Math.min(memory, pagesWanted);
+    // Probation's floor: the request, up to a share of memory (options.probationFloorShare).
+    const minProbation = Math.min(memory, pagesWanted, Math.ceil(memory * this.options.probationFloorShare));
     const firstCall = this.probationTarget < 0;
     const horizon = oldest === Number.POSITIVE_INFINITY ? 0 : oldest + this.options.horizonSlackScans;
     const ghostHistory = memory * this.options.ghostHistoryFactor;
@@ -201,6 +246,7 @@ export class BalloonPolicy implements EvictionPolicy {
       const last = lastAccess[page]!;
       if (pageState[page] !== PRESENT) {
         status[page] = NONE;
+        filled[page] = 0;
         if (testing[page] === 1 && seen[page]! <= horizon) {
           testing[page] = 0; // evicted, and not back within the horizon: the test failed
           losses++;
@@ -214,6 +260,7 @@ export class BalloonPolicy implements EvictionPolicy {
       }
       const current = status[page]!;
       if (current !== PROTECTED && (refaulted || last !== seen[page] || current === NONE)) {
+        filled[page] = 0;
         const previous = this.previousAccess(state, page, refaulted);
         const fits = previous > horizon;
         if (testing[page] === 1) {
@@ -232,6 +279,8 @@ export class BalloonPolicy implements EvictionPolicy {
           testing[page] = 1;
           proven[page] = 0;
         }
+      } else if (current === PROTECTED && last !== seen[page]) {
+        filled[page] = 0; // used again: its place is earned, and recency orders it from now on
       } else if (current === PROBATION && testing[page] === 1 && last <= horizon) {
         testing[page] = 0; // resident, unused, and behind the horizon: the test failed
         losses++;
@@ -258,11 +307,13 @@ export class BalloonPolicy implements EvictionPolicy {
       for (const list of lists) {
         if (protectedCount >= protectedTarget) break;
         const earliest = this.earliestArrivals(state, list, protectedTarget - protectedCount);
+        const firstUse = list === firstUseList && this.options.filledNewestFirst ? 1 : 0;
         for (let i = 0; i < earliest.length; i++) {
           const page = earliest[i]!;
           status[page] = PROTECTED;
           testing[page] = 0;
           proven[page] = 1;
+          filled[page] = firstUse;
           protectedCount++;
         }
       }
@@ -271,7 +322,10 @@ export class BalloonPolicy implements EvictionPolicy {
     // Above its target, its least recently used pages go to probation.
     if (protectedCount > protectedTarget) {
       const demoted = this.lowest(state, PROTECTED, protectedCount - protectedTarget);
-      for (let i = 0; i < demoted.length; i++) status[demoted[i]!] = PROBATION;
+      for (let i = 0; i < demoted.length; i++) {
+        status[demoted[i]!] = PROBATION;
+        filled[demoted[i]!] = 0;
+      }
       this.stats.demotions += demoted.length;
     }
 
@@ -296,6 +350,7 @@ export class BalloonPolicy implements EvictionPolicy {
         const page = packed % scale;
         if (status[page] === NONE || pageState[page] !== PageState.Present) continue;
         victims[chosen++] = page;
+        this.takenFrom[page] = status[page]!;
         status[page] = NONE;
         evicted[page] = 1;
         evictedAt[page] = ++this.evictions;
@@ -307,18 +362,32 @@ export class BalloonPolicy implements EvictionPolicy {
     return chosen;
   }
 
-  /** Replaces the queue's rest with the present pages of a status, least recently used first. */
+  /**
+   * Replaces the queue's rest with the present pages of a status in the
+   * order they go: least recently used first; for the protected set, its
+   * filled pages before the others, newest arrival first (protectedOrder).
+   */
   private enqueue(state: PolicyState, wanted: number): void {
-    const { queue, status } = this;
+    const { queue, status, filled } = this;
     const { lastAccess, age } = state;
     const pageState = state.state;
     const scale = this.pageScale(state.pageCount);
+    // The protected set's filled pages first, newest first; then (and on probation, all) by recency.
+    const newestFirst = wanted === PROTECTED;
     let length = 0;
+    if (newestFirst) {
+      for (let page = 0; page < state.pageCount; page++) {
+        if (status[page] !== wanted || pageState[page] !== PageState.Present || filled[page] !== 1) continue;
+        queue[length++] = lastAccess[page]! * scale + page;
+      }
+      queue.subarray(0, length).sort().reverse();
+    }
+    const start = length;
     for (let page = 0; page < state.pageCount; page++) {
-      if (status[page] !== wanted || pageState[page] !== PageState.Present) continue;
+      if (status[page] !== wanted || pageState[page] !== PageState.Present || (newestFirst && filled[page] === 1)) continue;
       queue[length++] = (lastAccess[page]! * 256 + age[page]!) * scale + page;
     }
-    queue.subarray(0, length).sort();
+    queue.subarray(start, length).sort();
     this.queueLength = length;
     this.queueCursor = 0;
   }
@@ -357,13 +426,15 @@ export class BalloonPolicy implements EvictionPolicy {
    * the next call.
    */
   private lowest(state: PolicyState, wanted: number, count: number): Uint32Array {
-    const { keys, candidates, status } = this;
+    const { keys, candidates, status, filled } = this;
     const { lastAccess, age } = state;
     const pageState = state.state;
+    const scale = this.pageScale(state.pageCount);
     let found = 0;
     for (let page = 0; page < state.pageCount; page++) {
       if (status[page] !== wanted || pageState[page] !== PageState.Present) continue;
-      keys[page] = lastAccess[page]! * 256 + age[page]!;
+      // Filled pages first (negative keys), newest arrival first; then least recently used first.
+      keys[page] = filled[page] === 1 ? -1 - (lastAccess[page]! * scale + page) : lastAccess[page]! * 256 + age[page]!;
       candidates[found++] = page;
     }
     const k = Math.min(count, found);
@@ -400,6 +471,8 @@ export class BalloonPolicy implements EvictionPolicy {
     this.testing = grown(this.testing, new Uint8Array(pageCount));
     this.evicted = grown(this.evicted, new Uint8Array(pageCount));
     this.proven = grown(this.proven, new Uint8Array(pageCount));
+    this.takenFrom = grown(this.takenFrom, new Uint8Array(pageCount));
+    this.filled = grown(this.filled, new Uint8Array(pageCount));
     this.evictedAt = grown(this.evictedAt, new Float64Array(pageCount));
     this.keys = new Float64Array(pageCount);
     this.candidates = new Uint32Array(pageCount);

@@ -50,6 +50,13 @@ export interface EvictionPolicy {
    */
   reserve?(pageCount: number): readonly ArrayBufferView[];
   /**
+   * Gives back pages of earlier selections that were not sent (the answer
+   * had freed enough, or its deadline passed): they are the policy's to
+   * choose again, where they stood. A policy that keeps no order between
+   * calls needs nothing here.
+   */
+  restore?(state: PolicyState, ranges: readonly PageRange[]): void;
+  /**
    * Called after each scan has been folded into the history, off the path
    * of an answer: a policy that derives state from the history (an order of
    * victims) updates it here, so that the next selection only takes from it.

@@ -248,12 +248,13 @@ describe('BalloonController', () => {
     kernel.emit({ pagesWanted: 40, freePages: 77 });
     await controller.whenIdle();
     expect(answers).toHaveLength(1);
-    // 37 of the first 40 freed: the second selection asks for 3 / (37/40) = 4 pages.
-    expect(answers[0]).toMatchObject({ pagesWanted: 40, freePagesAtSignal: 77, selections: 2, swapOutCalls: 4, pagesFreed: 41 });
-    expect(kernel.pagesPerCall()).toEqual([16, 16, 8, 4]);
+    // One call's worth per selection: 16 pages (15 freed, page 3 pinned), 16 (14 freed: 17 and 30),
+    // then the 11 missing scaled by the share freed so far, 11 / (29/32) = 13.
+    expect(answers[0]).toMatchObject({ pagesWanted: 40, freePagesAtSignal: 77, selections: 3, swapOutCalls: 3, pagesFreed: 42 });
+    expect(kernel.pagesPerCall()).toEqual([16, 16, 13]);
     expect(answers[0]!.endedAt).toBeGreaterThanOrEqual(answers[0]!.startedAt);
-    expect(kernel.count(Truth.Swapped)).toBe(41);
-    expect(controller.stats).toMatchObject({ pagesFreed: 41, pagesSkipped: 3, answersShort: 0 });
+    expect(kernel.count(Truth.Swapped)).toBe(42);
+    expect(controller.stats).toMatchObject({ pagesFreed: 42, pagesSkipped: 3, answersShort: 0 });
   });
 
   it('meets the request when the history is stale (chosen pages already in swap)', async () => {
@@ -425,9 +426,10 @@ describe('BalloonController', () => {
     await controller.whenIdle();
     expect(controller.stats).toMatchObject({ pagesFreed: 10, answersShort: 1 });
     // Each page was offered once (the pinned ones stay released for the policy until
-    // a scan), in selections that grow with the shortfall: 40, 120, then 240 each.
+    // a scan), one call's worth (64 pages) per selection once the shortfall scales it up:
+    // 40, then 15 of 64, and a last one that finds nothing.
     expect(controller.stats.pagesRequested).toBe(1000);
-    expect(controller.stats.selections).toBe(7);
+    expect(controller.stats.selections).toBe(17);
   });
 
   it('answers a signal with pagesWanted + hysteresis, split into calls of at most maxPagesPerCall pages', async () => {
@@ -529,6 +531,24 @@ describe('BalloonController', () => {
     ]);
   });
 
+  it('gives the policy back what a selection chose and no call sent (the deadline passed between its calls)', async () => {
+    kernel.delayMs = 60;
+    const restored: PageRange[][] = [];
+    const lowest = new LowestIndexPolicy();
+    const policy: EvictionPolicy = { name: 'lowest-index', selectVictims: (state, wanted) => lowest.selectVictims(state, wanted), restore: (_state, ranges) => restored.push([...ranges]) };
+    // One range per call: the selection of 10 pages 0-4 and 6-10 (page 5 absent) takes two calls.
+    profiler.history.state[5] = PageState.Absent;
+    const controller = new BalloonController(kernel, profiler, { policy, hysteresisFraction: 0, maxPagesPerCall: 10, maxRangesPerCall: 1, deadlineMs: 50 });
+    await controller.start();
+    kernel.emit({ pagesWanted: 10, freePages: 0 });
+    await vi.advanceTimersByTimeAsync(50);
+    // The first call outlived the deadline: pages 6-10 were never sent, and went back to the policy.
+    expect(kernel.sentRanges()).toEqual([[0, 5]]);
+    expect(restored).toEqual([[{ first: 6, count: 5 }]]);
+    await runUntilIdle(controller);
+    await controller.stop();
+  });
+
   it('keeps the pages of a call abandoned at its deadline released through scans, until the call returns', async () => {
     kernel.delays = [150];
     const controller = new BalloonController(kernel, profiler, { policy: new LowestIndexPolicy(), hysteresisFraction: 0, maxPagesPerCall: 10, deadlineMs: 100 });
@@ -603,8 +623,8 @@ describe('BalloonController', () => {
       expect(kernel.pagesPerCall()).toEqual([10, 10, 5]);
       expect(answers).toHaveLength(1);
       expect(answers[0]).toMatchObject({ pagesAsked: 25, pagesWanted: 25, pagesFreed: 25, coalesced: 0, signalSeq: 7 });
-      // Chosen after 5 ms of selection; three calls of 30 ms each, one after the other.
-      expect(answers[0]!.latency).toEqual({ sendStamped: true, listenerMs: 70, startMs: 70, chosenMs: 75, firstCallMs: 75, lastReturnMs: 165, endMs: 165 });
+      // Chosen after 5 ms of selection; three calls of 30 ms each, one after the other, each chosen in 5 ms.
+      expect(answers[0]!.latency).toEqual({ sendStamped: true, listenerMs: 70, startMs: 70, chosenMs: 75, firstCallMs: 75, lastReturnMs: 175, endMs: 175 });
     });
 
     it('without the handler\'s stamp counts from the listener; a coalesced answer starts after the one before it', async () => {

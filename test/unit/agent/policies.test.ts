@@ -124,24 +124,51 @@ describe('balloon', () => {
   it("LIRS's start: memory full of pages used once keeps the first ones and lets the newest go", () => {
     const history = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
     const policy = new BalloonPolicy();
+    // Probation holds the request up to 1/32 of memory (here one page); the second victim is the newest protected page.
     expect(pagesOf(policy.selectVictims(history, 2))).toEqual([6, 7]);
-    expect(policy.probationPages).toBe(2);
+    expect(policy.probationPages).toBe(1);
     expect(pagesOf(new LruApproxPolicy().selectVictims(history, 2))).toEqual([0, 1]);
   });
 
+  it('a first write larger than memory, seen by scans far apart: when memory shrinks, the newest arrivals go, not the first pages (the course test at scale)', () => {
+    // Pages 0-7 written during scan 1, 8-15 during scan 2; 16-19 written since (read from pagemap).
+    const absent = PageState.Absent;
+    const history = historyFrom(20, [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15]], [...new Array<number>(16).fill(P), absent, absent, absent, absent]);
+    const policy = new BalloonPolicy();
+    expect(answer(history, policy, 2)).toEqual([14, 15]); // LIRS's start: the newest go (15 on probation, 14 the newest protected)
+    for (const page of [16, 17, 18, 19]) history.markLoaded(page);
+    // Eight pages wanted out of 18: probation (16-19) gives four, the protected set the rest. Recency would
+    // let 0-3 go (the oldest); they are as unproven as 10-13, and the first pages are the ones a loop or a
+    // hot set reuses.
+    expect(answer(history, policy, 8)).toEqual([10, 11, 12, 13, 16, 17, 18, 19]);
+    expect(pagesOf(new LruApproxPolicy().selectVictims(history, 4))).toEqual([0, 1, 2, 3]);
+    // The order before (filledNewestFirst: false, the ablation's): recency alone, the first pages go.
+    const byRecency = historyFrom(20, [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15]], [...new Array<number>(16).fill(P), absent, absent, absent, absent]);
+    const recency = new BalloonPolicy({ filledNewestFirst: false });
+    expect(answer(byRecency, recency, 2)).toEqual([0, 15]);
+    for (const page of [16, 17, 18, 19]) byRecency.markLoaded(page);
+    expect(answer(byRecency, recency, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 19]);
+  });
+
+  // The hand-worked cases below ask for a quarter of memory at a time and follow probation page by
+  // page, so they reserve the whole request on probation (probationFloorShare: 1); the default
+  // reserves at most 1/32 of memory (see the LIRS start above and the course test).
+  const wholeRequest = { probationFloorShare: 1 };
+
   it("LRU's start: memory full of pages used again starts with a large probation, least recently used first", () => {
     const history = historyFrom(8, [[0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2, 3, 4, 5, 6, 7], [7], [6], [5], [4], [3], [2], [1], [0]]);
-    const policy = new BalloonPolicy();
+    const policy = new BalloonPolicy(wholeRequest);
     expect(pagesOf(policy.selectVictims(history, 2))).toEqual([6, 7]);
     expect(policy.probationPages).toBe(6);
-    const lirsStart = new BalloonPolicy({ startFromReuse: false });
+    expect(new BalloonPolicy().selectVictims(history, 2)).toEqual([{ first: 6, count: 2 }]);
+    const lirsStart = new BalloonPolicy({ ...wholeRequest, startFromReuse: false });
     lirsStart.selectVictims(history, 2);
     expect(lirsStart.probationPages).toBe(2);
   });
 
   it('probation grows by one page when a page it let go comes back within the horizon, shrinks when one does not', () => {
     const history = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
-    const policy = new BalloonPolicy();
+    const policy = new BalloonPolicy(wholeRequest);
     expect(answer(history, policy, 2)).toEqual([6, 7]);
     expect(policy.probationPages).toBe(2);
     // Page 6 faults back while memory still reaches back to page 0's use (scan 1): its test succeeds.
@@ -162,21 +189,37 @@ describe('balloon', () => {
 
   it("a protected page let go that comes back shrinks probation (ARC's B2 hit)", () => {
     const history = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
-    const policy = new BalloonPolicy();
+    const policy = new BalloonPolicy(wholeRequest);
     answer(history, policy, 2); // 6, 7 go; 0-5 protected
-    expect(answer(history, policy, 3)).toEqual([0, 1, 2]); // probation is empty: the oldest protected pages go
+    // Probation is empty: protected pages go, those that got there on arrival (used once) newest first.
+    expect(answer(history, policy, 3)).toEqual([3, 4, 5]);
     const before = policy.probationPages;
-    history.markLoaded(0);
+    history.markLoaded(5);
     answer(history, policy, 1);
     expect(policy.stats.losses).toBe(1);
     expect(policy.probationPages).toBe(before - 1);
-    const forgetful = new BalloonPolicy({ ghostHistoryFactor: 0 });
+    const forgetful = new BalloonPolicy({ ...wholeRequest, ghostHistoryFactor: 0 });
     const again = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
     answer(again, forgetful, 2);
     answer(again, forgetful, 3);
-    again.markLoaded(0);
+    again.markLoaded(5);
     answer(again, forgetful, 1);
     expect(forgetful.stats.losses).toBe(0);
+  });
+
+  it('restore(): pages chosen and not sent are chosen again, first, from the set they were taken from', () => {
+    const history = historyFrom(8, [[0], [1], [2], [3], [4], [5], [6], [7]]);
+    const policy = new BalloonPolicy();
+    expect(pagesOf(policy.selectVictims(history, 3))).toEqual([5, 6, 7]);
+    // Only 7 was sent; 5 and 6 come back (6 was on probation, 5 the newest protected page).
+    history.markSwapped(7);
+    policy.restore(history, [{ first: 5, count: 2 }]);
+    expect(pagesOf(policy.selectVictims(history, 2))).toEqual([5, 6]);
+    // A page that is gone meanwhile is not put back.
+    history.markSwapped(5);
+    history.markSwapped(6);
+    policy.restore(history, [{ first: 5, count: 2 }]);
+    expect(pagesOf(policy.selectVictims(history, 1))).toEqual([4]);
   });
 
   it('between two changes of the history, selections go on down the order of the last refresh, as one larger selection would', () => {
