@@ -80,10 +80,13 @@ export interface BalloonPolicyStats {
  *   it. Small p is LIRS (scans and loops larger than memory go through
  *   probation, the protected set stays), large p is LRU (moving working
  *   sets).
- * - The protected set holds memory − p pages: beyond that, its least
- *   recently used pages are demoted to probation; below that, pages used
- *   for the first time fill it in order of arrival (LIRS's start), and
- *   pages used again too once p is at its minimum.
+ * - The protected set holds memory − p pages (p at least the request, up
+ *   to probationFloorShare of memory): beyond that, pages are demoted to
+ *   probation; below that, pages used for the first time fill it in order
+ *   of arrival (LIRS's start), and pages used again too once p is at its
+ *   minimum. Its pages go (demoted, or taken when probation runs out)
+ *   filled ones first, newest arrival first, then the earned ones, least
+ *   recently used first.
  * Stateful: keep one instance per managed memory.
  */
 export class BalloonPolicy implements EvictionPolicy {
@@ -104,7 +107,7 @@ export class BalloonPolicy implements EvictionPolicy {
   /**
    * 1 for a protected page that got there by arriving while the protected set
    * had room (a first use, no reuse seen), until it is used again or leaves
-   * the set. Such pages are let go newest first (see protectedOrder).
+   * the set. Such pages are let go newest first (enqueue, lowest).
    */
   private filled = new Uint8Array(0);
   /** The status a page had when it was chosen (restore() puts it back). */
@@ -319,7 +322,7 @@ export class BalloonPolicy implements EvictionPolicy {
       }
     }
 
-    // Above its target, its least recently used pages go to probation.
+    // Above its target, pages go to probation: filled ones newest first, then the least recently used.
     if (protectedCount > protectedTarget) {
       const demoted = this.lowest(state, PROTECTED, protectedCount - protectedTarget);
       for (let i = 0; i < demoted.length; i++) {
@@ -365,7 +368,7 @@ export class BalloonPolicy implements EvictionPolicy {
   /**
    * Replaces the queue's rest with the present pages of a status in the
    * order they go: least recently used first; for the protected set, its
-   * filled pages before the others, newest arrival first (protectedOrder).
+   * filled pages before the others, newest arrival first.
    */
   private enqueue(state: PolicyState, wanted: number): void {
     const { queue, status, filled } = this;
@@ -421,9 +424,9 @@ export class BalloonPolicy implements EvictionPolicy {
   }
 
   /**
-   * The `count` present pages of a status with the oldest last access (ties:
-   * aging counter, then index): a view of the candidates buffer, valid until
-   * the next call.
+   * The `count` present pages of a status that go first: filled pages,
+   * newest arrival first, then the oldest last access (ties: aging counter);
+   * a view of the candidates buffer, valid until the next call.
    */
   private lowest(state: PolicyState, wanted: number, count: number): Uint32Array {
     const { keys, candidates, status, filled } = this;
