@@ -7,7 +7,7 @@
  * results/bench.json (schema: docs/bench.md). Says how long it expects to
  * take before it starts, and shows the time left as it goes.
  *
- *   npm run bench:vm [-- --quick] [--workloads a,b] [--policies a,b] [--repetitions 3] [--swap-device ssd] [--out results/bench.json]
+ *   npm run bench:vm [-- --quick] [--workloads a,b] [--policies a,b] [--repetitions 3] [--memory MiB] [--swap MiB] [--swap-device ssd] [--out results/bench.json]
  *
  * --quick is the CI profile: one workload, the kernel baseline and the
  * balloon policy, in a smaller guest. Exit code 1 when a run failed or beat

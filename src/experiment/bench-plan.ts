@@ -44,7 +44,7 @@ export interface BenchPlan {
 }
 
 export const BENCH_USAGE =
-  'npm run bench:vm [-- --quick] [--workloads a,b] [--policies a,b] [--repetitions N>=3] [--memory MiB] [--size S] [--threshold S] [--passes N] ' +
+  'npm run bench:vm [-- --quick] [--workloads a,b] [--policies a,b] [--repetitions N>=3] [--memory MiB] [--swap MiB] [--size S] [--threshold S] [--passes N] ' +
   '[--swap-device none|ssd|hdd] [--out results/bench.json]';
 
 export function planBench(args: readonly string[]): BenchPlan {
@@ -58,6 +58,7 @@ export function planBench(args: readonly string[]): BenchPlan {
         policies: { type: 'string' },
         repetitions: { type: 'string', default: String(MIN_BENCH_REPETITIONS) },
         memory: { type: 'string' },
+        swap: { type: 'string' },
         size: { type: 'string' },
         threshold: { type: 'string' },
         passes: { type: 'string' },
@@ -73,6 +74,10 @@ export function planBench(args: readonly string[]): BenchPlan {
   const memoryMiB = values.memory === undefined ? profile.memoryMiB : Number(values.memory);
   if (!Number.isInteger(memoryMiB) || memoryMiB < 256) {
     throw new HarnessError(`bench: --memory must be a whole number of MiB, at least 256; got ${values.memory}.`, `Usage: ${BENCH_USAGE}`);
+  }
+  const swapMiB = values.swap === undefined ? profile.swapMiB : Number(values.swap);
+  if (!Number.isInteger(swapMiB) || swapMiB < 256) {
+    throw new HarnessError(`bench: --swap must be a whole number of MiB, at least 256; got ${values.swap}.`, `Usage: ${BENCH_USAGE}`);
   }
   let matrix: ExperimentMatrix;
   try {
@@ -99,5 +104,5 @@ export function planBench(args: readonly string[]): BenchPlan {
     throw new HarnessError('bench: --swap-device custom is not a bench profile.', 'Use none, ssd or hdd; for a custom device, boot it with `npm run vm:up -- --swap-device custom ...` and run `npm run experiment`.');
   }
   const swapDevice = resolveSwapDevice({ device: device as SwapDeviceName }, 'tcg');
-  return { mode, matrix, memoryMiB, swapMiB: profile.swapMiB, swapDevice, out: values.out };
+  return { mode, matrix, memoryMiB, swapMiB, swapDevice, out: values.out };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCH_PROFILES, planBench } from '../../../src/experiment/bench-plan.js';
+import { BENCH_PROFILES, BENCH_USAGE, planBench } from '../../../src/experiment/bench-plan.js';
 import { expectedRunMs, modelRunMs } from '../../../src/experiment/estimate.js';
 import { matrixCells } from '../../../src/experiment/matrix.js';
 import { HarnessError } from '../../../src/harness/errors.js';
@@ -21,6 +21,9 @@ describe('the bench\'s set-up', () => {
     expect(quick.matrix).toMatchObject({ workloads: ['course'], policies: ['kernel', 'balloon'], repetitions: 3, sizeBytes: 384 * MiB });
     const custom = planBench(['--quick', '--repetitions', '5', '--swap-device', 'none', '--workloads', 'zipf', '--out', 'x.json']);
     expect(custom).toMatchObject({ mode: 'quick', out: 'x.json', swapDevice: { device: 'none' }, matrix: { workloads: ['zipf'], repetitions: 5 } });
+    // The course's own scale (#12): 2560 MiB guest, 4 GiB swap, 2 GiB buffer, 1 GiB threshold, 5 passes.
+    const courseScale = planBench(['--memory', '2560', '--swap', '4096', '--size', '2G', '--threshold', '1G', '--passes', '5', '--workloads', 'course', '--policies', 'kernel,balloon']);
+    expect(courseScale).toMatchObject({ mode: 'full', memoryMiB: 2560, swapMiB: 4096, matrix: { sizeBytes: 2048 * MiB, thresholdBytes: 1024 * MiB, passes: 5 } });
   });
 
   it('refuses, in one line, fewer than 3 repetitions and anything else it cannot run', () => {
@@ -33,6 +36,7 @@ describe('the bench\'s set-up', () => {
       }
       throw new Error('no error');
     };
+    expect(error(['--swap', '1.5G'])).toBe('bench: --swap must be a whole number of MiB, at least 256; got 1.5G. Usage: ' + BENCH_USAGE);
     expect(error(['--repetitions', '2'])).toBe('bench: 2 repetitions per cell is too few: the bench reports the median, min and max of each. Use --repetitions 3 or more.');
     expect(error(['--fast'])).toMatch(/^bench: Unknown option '--fast'\. .*Usage: npm run bench:vm/);
     expect(error(['--workloads', 'nope'])).toMatch(/^bench: unknown workload "nope"; valid workloads: /);
