@@ -342,13 +342,14 @@ describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () =>
     memory.close();
   });
 
+  /** Three pages, as the first scan will see them: present, in swap, never touched. */
+  const presentSwappedAbsent = (): { memory: ProfiledMemory; pagemapPath: string } => {
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([{ present: true, pfn: 100n }, { swapped: true, swapOffset: 3n }, {}]);
+    return { memory: ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath, io: new PerFileCountingIo() }), pagemapPath };
+  };
+
   it('with scope arrivals takes in pages never seen and drops pages gone, but leaves pages back from swap to the next scan', () => {
-    const { pagemapPath, idleBitmapPath } = syntheticFiles([
-      { present: true, pfn: 100n },
-      { swapped: true, swapOffset: 3n },
-      {},
-    ]);
-    const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath, io: new PerFileCountingIo() });
+    const { memory, pagemapPath } = presentSwappedAbsent();
     memory.scan();
     const state = memory.policyState();
     expect([...state.state]).toEqual([PageState.Present, PageState.Swapped, PageState.Absent]);
@@ -364,12 +365,7 @@ describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () =>
   });
 
   it('with scope returns also takes in pages back from swap, as recent as the last scan saw used, not newer', () => {
-    const { pagemapPath, idleBitmapPath } = syntheticFiles([
-      { present: true, pfn: 100n },
-      { swapped: true, swapOffset: 3n },
-      {},
-    ]);
-    const memory = ProfiledMemory.inThread([{ start: REGION, length: 3n * 4096n }], { pagemapPath, idleBitmapPath, io: new PerFileCountingIo() });
+    const { memory, pagemapPath } = presentSwappedAbsent();
     memory.scan();
     memory.scan();
     const state = memory.policyState();
