@@ -7,7 +7,7 @@ import type { SwapDeviceModel } from '../harness/swap-device.js';
 import type { RunRecord } from '../experiment/cell.js';
 import type { ExperimentMatrix } from '../experiment/matrix.js';
 import type { BoundMemorySource } from '../experiment/bound.js';
-import type { BenchMode } from '../experiment/bench-plan.js';
+import { BENCH_MODES, type BenchMode } from '../experiment/bench-plan.js';
 import type { PastRun } from '../experiment/estimate.js';
 import { runDeficitMiBs } from './run-metrics.js';
 import type { Comparison, Spread, WorkloadSummary } from './summary.js';
@@ -172,7 +172,7 @@ export function checkBenchRecord(value: unknown): string[] {
   if (!isObj(value)) return ['the file does not hold a JSON object'];
   if (value['version'] !== BENCH_SCHEMA_VERSION) return [`version: ${JSON.stringify(value['version'])}, this code reads version ${BENCH_SCHEMA_VERSION}`];
   need(str(value['generatedAt']), 'generatedAt', 'a date string');
-  need(value['mode'] === 'full' || value['mode'] === 'quick', 'mode', '"full" or "quick"');
+  need(typeof value['mode'] === 'string' && (BENCH_MODES as readonly string[]).includes(value['mode']), 'mode', BENCH_MODES.map((m) => `"${m}"`).join(', '));
   need(num(value['durationSeconds']), 'durationSeconds', 'a number');
   need(isObj(value['expected']) && num(value['expected']['seconds']), 'expected.seconds', 'a number');
   need(isObj(value['guest']) && num(value['guest']['memoryMiB']), 'guest.memoryMiB', 'a number');

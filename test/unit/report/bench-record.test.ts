@@ -53,7 +53,10 @@ describe('bench.json', () => {
     const broken = JSON.parse(text) as BenchRecord;
     broken.workloads[0]!.policies[1]!.swapIns = { median: 5, min: 7, max: 9, n: 3 };
     (broken.workloads[1]!.policies[0]!.vsMin as unknown as { swapIns: unknown }).swapIns = { kind: 'guess', ratio: 1 };
+    expect(checkBenchRecord({ ...record, mode: 'scaled' })).toEqual([]);
+    (broken as unknown as { mode: string }).mode = 'fast';
     expect(checkBenchRecord(broken)).toEqual([
+      'mode: "full", "scaled", "quick"',
       'workloads[0].policies[1].swapIns: null or {median, min, max, n} with min <= median <= max',
       'workloads[1].policies[0].vsMin.swapIns: a comparison or null',
     ]);
