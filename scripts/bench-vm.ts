@@ -7,11 +7,13 @@
  * results/bench.json (schema: docs/bench.md). Says how long it expects to
  * take before it starts, and shows the time left as it goes.
  *
- *   npm run bench:vm [-- --quick] [--workloads a,b] [--policies a,b] [--repetitions 3] [--memory MiB] [--swap MiB] [--swap-device ssd] [--out results/bench.json]
+ *   npm run bench:vm [-- --profile full|scaled|quick] [--quick] [--workloads a,b] [--policies a,b] [--repetitions 3] [--memory MiB] [--swap MiB] [--swap-device ssd] [--out results/bench.json]
  *
- * --quick is the CI profile: one workload, the kernel baseline and the
- * balloon policy, in a smaller guest. Exit code 1 when a run failed or beat
- * MIN.
+ * The default profile (full) is the course's own scale; scaled is two workloads
+ * at 576 MiB; --quick (--profile quick) is the CI profile: one workload, the
+ * kernel baseline and the balloon policy, in a smaller guest. The experiment's
+ * results go next to bench.json (bench-runs/). Exit code 1 when a run failed
+ * or beat MIN.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -83,7 +85,8 @@ await runCli('bench', async () => {
           ...(matrix.passes !== null ? { passes: matrix.passes } : {}),
         },
         target: `vm:${instance}`,
-        out: path.join('results', 'bench-runs'),
+        // Next to bench.json: a bench written elsewhere (CI's, say) leaves results/ alone.
+        out: path.join(path.dirname(out), 'bench-runs'),
       },
       { stderr: process.stderr, argv: process.argv.slice(1), expectedRunMs: plan.expectedMs },
     );
