@@ -7,7 +7,9 @@
  * cost after a scan and between scans. Writes results/bench-agent.json and
  * prints the Markdown tables of docs/policies.md.
  *
- *   npx tsx scripts/bench-agent.ts [--memory 1024] [--references 300000] [--exact-memory 128] [--exact-references 24000]
+ *   npx tsx scripts/bench-agent.ts [--memory 1024p] [--references 300000] [--exact-memory 128p] [--exact-references 24000]
+ *
+ * The memories are sizes in the one grammar (1024p is 1,024 pages, 4M the same; a plain number is bytes).
  *       [--seed 1] [--out results/bench-agent.json]
  *
  * Two settings: `memory` pages with the simulated controller's default
@@ -19,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { orExit, parseScriptOptions, wholeOption } from '../src/harness/cli.js';
+import { orExit, parseScriptOptions, sizeOption, wholeOption } from '../src/harness/cli.js';
 import { AccessHistory } from '../src/agent/access-history.js';
 import { CountingFileIo } from '../src/agent/file-io.js';
 import { PageState } from '../src/agent/page-state.js';
@@ -41,17 +43,18 @@ import { WORKLOAD_NAMES, makeSpec, passesForReferences, referenceString } from '
 const USAGE_HINT = 'See the usage at the top of scripts/bench-agent.ts.';
 const { values } = parseScriptOptions('bench:agent', USAGE_HINT, {
   options: {
-    memory: { type: 'string', default: '1024' },
+    memory: { type: 'string', default: '1024p' },
     references: { type: 'string', default: '300000' },
-    'exact-memory': { type: 'string', default: '128' },
+    'exact-memory': { type: 'string', default: '128p' },
     'exact-references': { type: 'string', default: '24000' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'results/bench-agent.json' },
   },
 });
-const [memory, references, exactMemory, exactReferences, seed] = orExit('bench:agent', () =>
-  (['memory', 'references', 'exact-memory', 'exact-references', 'seed'] as const).map((name) => wholeOption(`--${name}`, values[name], name === 'seed' ? 0 : 1, USAGE_HINT)),
-) as [number, number, number, number, number];
+const [memory, exactMemory] = orExit('bench:agent', () => (['memory', 'exact-memory'] as const).map((name) => sizeOption(`--${name}`, values[name], 'pages', 16, USAGE_HINT))) as [number, number];
+const [references, exactReferences, seed] = orExit('bench:agent', () =>
+  (['references', 'exact-references', 'seed'] as const).map((name) => wholeOption(`--${name}`, values[name], name === 'seed' ? 0 : 1, USAGE_HINT)),
+) as [number, number, number];
 
 interface Setting {
   name: string;

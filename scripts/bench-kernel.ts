@@ -5,14 +5,17 @@
  * with repetitions (scripts/guest/swap-throughput.ts does the measuring).
  * Writes results/bench-kernel.json.
  *
- *   npx tsx scripts/bench-kernel.ts [--mib 384] [--repetitions 3] [--memory 1024] [--cpus 2]
- *       [--tcg-threads single|multi] [--call-pages N] [--busy N] [--alloc MIB] [--out results/bench-kernel.json]
+ *   npx tsx scripts/bench-kernel.ts [--mib 384] [--repetitions 3] [--memory 1024M] [--cpus 2]
+ *       [--tcg-threads single|multi] [--call-pages N] [--busy N] [--alloc SIZE] [--out results/bench-kernel.json]
+ *
+ * --memory and --alloc are sizes in the one grammar (512M, 1G; a plain number is bytes);
+ * --mib is the swapped region in MiB, as its name says.
  *
  * The conditions of an answer under pressure, one at a time: --call-pages N
  * hands the memory to balloon_swapout() in calls of N pages (the agent's are
  * up to 8,192; by default one call takes up to 2^18), --busy N spins N
- * processes on the CPU during both measurements, --alloc MIB has a thread of
- * the balloon process write MIB of new memory during the calls (the
+ * processes on the CPU during both measurements, --alloc SIZE has a thread of
+ * the balloon process write SIZE of new memory during the calls (the
  * workload's first write beside an answer), --cpus the guest's vCPUs and
  * --tcg-threads how QEMU runs them: one host thread for all in turn (single,
  * the harness's default) or one each (multi).
@@ -20,7 +23,7 @@
 import path from 'node:path';
 import { SWAPOUT_MAX_PAGES_PER_CALL } from '../src/agent/kernel-port.js';
 import { table } from '../src/cli/format.js';
-import { parseScriptOptions, runCli, wholeOption } from '../src/harness/cli.js';
+import { parseScriptOptions, runCli, sizeOption, wholeOption } from '../src/harness/cli.js';
 import { HarnessError } from '../src/harness/errors.js';
 import { step } from '../src/harness/log.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
@@ -41,7 +44,7 @@ await runCli('bench:kernel', async () => {
     options: {
       mib: { type: 'string', default: '384' },
       repetitions: { type: 'string', default: '3' },
-      memory: { type: 'string', default: '1024' },
+      memory: { type: 'string', default: '1024M' },
       cpus: { type: 'string', default: String(vmDefaults.cpus) },
       'tcg-threads': { type: 'string', default: 'single' },
       'call-pages': { type: 'string', default: String(SWAPOUT_MAX_PAGES_PER_CALL) },
@@ -52,14 +55,14 @@ await runCli('bench:kernel', async () => {
   });
   const mib = positive('mib', values.mib);
   const repetitions = positive('repetitions', values.repetitions);
-  const memoryMiB = positive('memory', values.memory);
+  const memoryMiB = sizeOption('--memory', values.memory, 'MiB', 256, USAGE_HINT);
   const cpus = positive('cpus', values.cpus);
   const tcgThreads = values['tcg-threads'];
   if (tcgThreads !== 'single' && tcgThreads !== 'multi') throw new HarnessError(`bench:kernel: --tcg-threads must be single or multi, got "${tcgThreads}".`, USAGE_HINT);
   const callPages = positive('call-pages', values['call-pages']);
   if (callPages > SWAPOUT_MAX_PAGES_PER_CALL) throw new HarnessError(`bench:kernel: --call-pages must be at most ${SWAPOUT_MAX_PAGES_PER_CALL} (the call's limit), got "${values['call-pages']}".`, USAGE_HINT);
   const busy = whole('busy', values.busy, 0);
-  const allocMiB = whole('alloc', values.alloc, 0);
+  const allocMiB = sizeOption('--alloc', values.alloc, 'MiB', 0, USAGE_HINT);
   const guestArgs: Record<Mode, string> = {
     balloon: `--call-pages ${callPages} --busy ${busy} --alloc ${allocMiB}`,
     kernel: `--busy ${busy}`,

@@ -5,7 +5,7 @@
  * standard workloads. Prints swap-ins, fallback pages, signals and the mean
  * threshold deficit per mode, and writes results/compare-proactive.json.
  *
- *   npx tsx scripts/compare-proactive.ts [--memory 1024] [--length 200000] [--policy balloon]
+ *   npx tsx scripts/compare-proactive.ts [--memory 1024p] [--length 200000] [--policy balloon]
  *     [--scan-every REFS] [--workload NAME] [--refresh-residency never|when-empty|arrivals|always]
  *
  * --scan-every sets the references between two scans (default memory / 4):
@@ -26,11 +26,11 @@ import { runPressureModel, type PressureModelResult } from '../src/agent/pressur
 import { WORKLOAD_NAMES, isWorkloadName, makeSpec, passesForReferences, referenceString, type WorkloadName } from '../src/workloads/definitions.js';
 import { table } from '../src/cli/format.js';
 import { parsePositiveInt } from '../src/shared/usage.js';
-import { parseScriptOptions } from '../src/harness/cli.js';
+import { orExit, parseScriptOptions, sizeOption } from '../src/harness/cli.js';
 
 const { values } = parseScriptOptions('compare-proactive', 'See the usage at the top of scripts/compare-proactive.ts.', {
   options: {
-    memory: { type: 'string', default: '1024' },
+    memory: { type: 'string', default: '1024p' },
     length: { type: 'string', default: '200000' },
     seed: { type: 'string', default: '42' },
     policy: { type: 'string', default: 'balloon' },
@@ -60,7 +60,7 @@ const chosen: readonly WorkloadName[] = (values.workload ?? WORKLOAD_NAMES).map(
 );
 const refreshMode = values['refresh-residency'];
 const refreshResidency = isResidencyRefresh(refreshMode) ? refreshMode : fail(`--refresh-residency "${refreshMode}": choose among ${RESIDENCY_REFRESH_MODES.join(', ')}`);
-const m = Number(values.memory);
+const m = orExit('compare-proactive', () => sizeOption('--memory', values.memory, 'pages', 16, 'See the usage at the top of scripts/compare-proactive.ts.'));
 const length = Number(values.length);
 const seed = Number(values.seed);
 // The simulator's memory is what the workload may hold; the machine has a threshold's worth more.

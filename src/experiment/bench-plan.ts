@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../shared/usage.js';
 import { HarnessError } from '../harness/errors.js';
+import { parseSizeMiB, SizeError } from '../harness/sizes.js';
 import { resolveSwapDevice, type SwapDeviceModel, type SwapDeviceName } from '../harness/swap-device.js';
 import { planMatrix, type ExperimentMatrix } from './matrix.js';
 
@@ -53,8 +54,18 @@ export interface BenchPlan {
 }
 
 export const BENCH_USAGE =
-  'npm run bench:vm [-- --profile full|scaled|quick] [--quick] [--workloads a,b] [--policies a,b] [--repetitions N>=3] [--memory MiB] [--swap MiB] [--size S] [--threshold S] [--passes N] ' +
+  'npm run bench:vm [-- --profile full|scaled|quick] [--quick] [--workloads a,b] [--policies a,b] [--repetitions N>=3] [--memory 2560M] [--swap 4G] [--size S] [--threshold S] [--passes N] ' +
   '[--swap-device none|ssd|hdd] [--out results/bench.json]';
+
+/** A guest size in whole MiB, at least 256 MiB, in the one size grammar (src/cli/README.md, "Sizes"). */
+function sizeMiB(text: string, what: string): number {
+  try {
+    return parseSizeMiB(text, what, 256);
+  } catch (err) {
+    if (err instanceof SizeError) throw new HarnessError(`bench: ${err.message}${err.message.endsWith('?') ? '' : '.'}`, `Usage: ${BENCH_USAGE}`);
+    throw err;
+  }
+}
 
 export function planBench(args: readonly string[]): BenchPlan {
   let values;
@@ -87,14 +98,8 @@ export function planBench(args: readonly string[]): BenchPlan {
   }
   const mode: BenchMode = values.quick ? 'quick' : ((values.profile as BenchMode | undefined) ?? 'full');
   const profile = BENCH_PROFILES[mode];
-  const memoryMiB = values.memory === undefined ? profile.memoryMiB : Number(values.memory);
-  if (!Number.isInteger(memoryMiB) || memoryMiB < 256) {
-    throw new HarnessError(`bench: --memory must be a whole number of MiB, at least 256; got ${values.memory}.`, `Usage: ${BENCH_USAGE}`);
-  }
-  const swapMiB = values.swap === undefined ? profile.swapMiB : Number(values.swap);
-  if (!Number.isInteger(swapMiB) || swapMiB < 256) {
-    throw new HarnessError(`bench: --swap must be a whole number of MiB, at least 256; got ${values.swap}.`, `Usage: ${BENCH_USAGE}`);
-  }
+  const memoryMiB = values.memory === undefined ? profile.memoryMiB : sizeMiB(values.memory, '--memory');
+  const swapMiB = values.swap === undefined ? profile.swapMiB : sizeMiB(values.swap, '--swap');
   let matrix: ExperimentMatrix;
   try {
     matrix = planMatrix({

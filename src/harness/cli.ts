@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeError, HarnessError } from './errors.js';
+import { parseSizeMiB, parseSizePages, SizeError } from './sizes.js';
 
 /** Prints an error as the CLIs do: details (such as a command's output) first, then one line `<scope>: error: …`. */
 function reportCliError(scope: string, err: unknown): void {
@@ -41,6 +42,22 @@ export function wholeOption(label: string, text: string, min: number, hint: stri
   const n = Number(text);
   if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new HarnessError(`${label} must be a whole number of at least ${min}, got "${text}".`, hint);
   return n;
+}
+
+/**
+ * A size option of a script in the one size grammar (src/harness/sizes.ts: a plain number is
+ * bytes, K/M/G/T powers of 1024, p pages), as whole MiB or whole 4 KiB pages, at least `min` of
+ * them; `0` is accepted when min is 0 (an option that can be off). Errors are a HarnessError
+ * naming the option as typed.
+ */
+export function sizeOption(label: string, text: string, unit: 'MiB' | 'pages', min: number, hint: string): number {
+  if (min === 0 && text.trim() === '0') return 0;
+  try {
+    return unit === 'MiB' ? parseSizeMiB(text, label, Math.max(1, min)) : parseSizePages(text, label, Math.max(1, min));
+  } catch (err) {
+    if (err instanceof SizeError) throw new HarnessError(`${err.message}${err.message.endsWith('?') ? '' : '.'}`, hint);
+    throw err;
+  }
 }
 
 /** For a script's top level, outside runCli: `compute()`, or its error as one line and exit status 1. */

@@ -6,6 +6,7 @@
  * slowdown, so that swap I/O and CPU keep the proportion they have natively.
  */
 import { HarnessError } from './errors.js';
+import { parseSizeBytes, SizeError } from './sizes.js';
 import type { Accelerator } from './qemu.js';
 
 export const SWAP_DEVICE_NAMES = ['none', 'ssd', 'hdd', 'custom'] as const;
@@ -89,14 +90,19 @@ export interface SwapDeviceModel {
 
 export const isSwapDeviceName = (s: string): s is SwapDeviceName => (SWAP_DEVICE_NAMES as readonly string[]).includes(s);
 
-/** `530M`, `530MB/s`, `1.5G`, `75000000`: bytes per second, decimal units as data sheets use them. */
+/**
+ * `200M`, `200M/s`, `1.5G`, `75000000`: bytes per second in the one size grammar (src/harness/sizes.ts:
+ * a plain number is bytes, K/M/G/T are powers of 1024), with an optional `/s`. A data sheet's decimal
+ * 530 MB/s is `530000000`.
+ */
 export function parseRate(text: string, what = 'rate'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg])?(?:b(?:\/s)?)?\s*$/i.exec(text);
-  if (!m) throw new RangeError(`${what} "${text}" is not a rate; use bytes per second with an optional decimal unit, e.g. 530M or 75000000`);
-  const factor = { k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
-  const value = Math.round(Number(m[1]) * factor);
-  if (!(value >= 1)) throw new RangeError(`${what} "${text}" must be at least 1 byte per second`);
-  return value;
+  const size = text.replace(/\/s\s*$/i, '');
+  try {
+    return parseSizeBytes(size, what);
+  } catch (err) {
+    if (err instanceof SizeError) throw new RangeError(`${what} "${text}" is not a rate; use bytes per second with an optional unit K, M, G (powers of 1024), e.g. 200M or 530000000`);
+    throw err;
+  }
 }
 
 const positive = (n: number | undefined): boolean => n !== undefined && Number.isFinite(n) && n > 0;

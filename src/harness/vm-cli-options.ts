@@ -64,7 +64,7 @@ export function addVmOptions(cmd: Command, defaults: Partial<Pick<VmOptions, 'me
         .default(defaults.swapDevice ?? vmDefaults.swapDevice.device),
     )
     .addOption(new Option('--swap-iops <n>', 'custom device: I/O requests per second').argParser(integer(1, 10_000_000)))
-    .addOption(new Option('--swap-bps <rate>', 'custom device: bytes per second, e.g. 200M (decimal units)').argParser(rate))
+    .addOption(new Option('--swap-bps <rate>', 'custom device: bytes per second, e.g. 200M (powers of 1024, as every size)').argParser(rate))
     .addOption(new Option('--swap-slowdown <factor>', "divides the device's rates (default: the guest's slowdown, 7 under tcg, 1 under kvm)").argParser(slowdown))
     .addOption(new Option('--accel <tcg|kvm>', 'accelerator; KVM hangs on machines without working nested virtualization').argParser(accelerator).default(vmDefaults.accel))
     .addOption(new Option('--port <port>', 'ssh port on 127.0.0.1 (default: a free one)').argParser(integer(1, 65535)))

@@ -29,6 +29,7 @@ describe('the bench\'s set-up', () => {
     expect(planBench(['--quick', '--profile', 'quick'])).toEqual(quick);
     const custom = planBench(['--quick', '--repetitions', '5', '--swap-device', 'none', '--workloads', 'zipf', '--out', 'x.json']);
     expect(custom).toMatchObject({ mode: 'quick', out: 'x.json', swapDevice: { device: 'none' }, matrix: { workloads: ['zipf'], repetitions: 5 } });
+    expect(planBench(['--profile', 'scaled', '--memory', '1.5G', '--swap', '4G'])).toMatchObject({ memoryMiB: 1536, swapMiB: 4096 });
     const kernelOnly = planBench(['--policies', 'kernel,balloon', '--passes', '3']);
     expect(kernelOnly).toMatchObject({ mode: 'full', memoryMiB: 2560, matrix: { policies: ['kernel', 'balloon'], sizeBytes: 2048 * MiB, passes: 3 } });
   });
@@ -43,13 +44,15 @@ describe('the bench\'s set-up', () => {
       }
       throw new Error('no error');
     };
-    expect(error(['--swap', '1.5G'])).toBe('bench: --swap must be a whole number of MiB, at least 256; got 1.5G. Usage: ' + BENCH_USAGE);
+    // Sizes in the one grammar (src/cli/README.md): a plain number is bytes.
+    expect(error(['--swap', '2048'])).toBe('bench: --swap 2048 is 2 KiB, below the minimum of 256 MiB; a plain number is bytes: did you mean 2048M? Usage: ' + BENCH_USAGE);
+    expect(error(['--swap', 'lots'])).toMatch(/^bench: --swap "lots" is not a size: /);
     expect(error(['--repetitions', '2'])).toBe('bench: 2 repetitions per cell is too few: the bench reports the median, min and max of each. Use --repetitions 3 or more.');
     expect(error(['--fast'])).toMatch(/^bench: Unknown option '--fast'\. .*Usage: npm run bench:vm/);
     expect(error(['--workloads', 'nope'])).toMatch(/^bench: unknown workload "nope"; valid workloads: /);
     expect(error(['--swap-device', 'custom'])).toMatch(/^bench: --swap-device custom is not a bench profile\./);
     expect(error(['--swap-device', 'tape'])).toMatch(/--swap-device "tape" is not a swap device/);
-    expect(error(['--memory', '100'])).toMatch(/--memory must be a whole number of MiB, at least 256/);
+    expect(error(['--memory', '100M'])).toMatch(/^bench: --memory 100M is 100 MiB, below the minimum of 256 MiB\./);
     expect(error(['--profile', 'huge'])).toBe('bench: --profile "huge" is not a bench profile; profiles: full, scaled, quick. Usage: ' + BENCH_USAGE);
     expect(error(['--quick', '--profile', 'scaled'])).toBe('bench: --quick and --profile scaled name two profiles. Give one of them (--quick is --profile quick).');
   });

@@ -53,9 +53,10 @@ describe('swap device profiles', () => {
   });
 
   it('reads rates in decimal units, as data sheets write them', () => {
-    expect([parseRate('530M'), parseRate('530MB/s'), parseRate('1.5G'), parseRate('75000000'), parseRate('64k')]).toEqual([530e6, 530e6, 1.5e9, 75e6, 64e3]);
-    expect(() => parseRate('fast')).toThrow(/is not a rate/);
-    expect(() => parseRate('0')).toThrow(/at least 1 byte per second/);
+    // The one size grammar (src/cli/README.md, "Sizes"): powers of 1024, a plain number is bytes.
+    expect([parseRate('530M'), parseRate('530M/s'), parseRate('530MiB/s'), parseRate('1.5G'), parseRate('530000000'), parseRate('64k')]).toEqual([530 * 2 ** 20, 530 * 2 ** 20, 530 * 2 ** 20, 1.5 * 2 ** 30, 530e6, 64 * 1024]);
+    expect(() => parseRate('fast', '--swap-bps')).toThrow('--swap-bps "fast" is not a rate; use bytes per second with an optional unit K, M, G (powers of 1024), e.g. 200M or 530000000');
+    expect(() => parseRate('0')).toThrow(/is not a rate/);
   });
 });
 
@@ -68,7 +69,7 @@ describe('vm:up options', () => {
   it('defaults to no throttling and threads a custom device into the VM options', () => {
     expect(toVmOptions('vm', parse()).swapDevice).toEqual({ device: 'none' });
     const o = toVmOptions('vm', parse('--swap-device', 'custom', '--swap-iops', '500', '--swap-bps', '20M', '--swap-slowdown', '1'));
-    expect(o.swapDevice).toEqual({ device: 'custom', iops: 500, bytesPerSecond: 20e6, slowdown: 1 });
+    expect(o.swapDevice).toEqual({ device: 'custom', iops: 500, bytesPerSecond: 20 * 2 ** 20, slowdown: 1 });
   });
 
   it('gives a TCG guest one vCPU and a KVM guest two unless --cpus says otherwise', () => {
