@@ -242,12 +242,19 @@ Examples:
     .description('write report.html (self-contained, with SVG plots) and report.md from a results directory of balloon experiment')
     .argument('<results-dir>', 'a results/<timestamp> directory')
     .option('--out <dir>', 'write the report files here instead of into the results directory')
+    .option('--png', 'also draw every figure as figures/*.png (2 pixels per unit) with headless Chromium')
     .addHelpText('after', '\nExample:\n  balloon report test/fixtures/results/2025-01-15T10-00-00Z --out /tmp/report')
-    .action(async (dir: string, opts: { out?: string }) => {
+    .action(async (dir: string, opts: { out?: string; png?: boolean }) => {
       await checkResultsDir(dir);
+      const png = opts.png === true ? await import('../report/png.js') : null;
+      // Refused before anything is written.
+      const browser = png?.requireChromium() ?? null;
       if (opts.out !== undefined) await ensureOutDir(opts.out);
       const { writeReport } = await import('../report/index.js');
       const files = await writeReport(dir, opts.out !== undefined ? { out: opts.out } : {});
+      if (png !== null && browser !== null) {
+        await png.writeFigurePngs(files.figures, browser, (file, done, total) => io.err(`balloon: png ${done}/${total}: ${file}\n`));
+      }
       // The summary, then the files: the last two lines are the paths.
       io.out(`${files.summary}\n${files.html}\n${files.markdown}\n`);
     });

@@ -2,12 +2,15 @@
  * The report as a browser shows it: headless Debian chromium renders the
  * fixture's report.html from disk (no network: only file:// and inline SVG).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { projectRoot } from '../../../src/harness/paths.js';
 import { writeReport } from '../../../src/report/index.js';
+import { svgSize } from '../../../src/report/png.js';
 import { fixtureCopy } from '../../unit/report/fixture.js';
 import { chromium, pngSize, requireChromium } from '../../support/chromium.js';
 
@@ -56,4 +59,22 @@ describe('report.html in headless chromium', { timeout: 120_000 }, () => {
     expect(dom).toContain('class="mark-line role-mark'); // the free-memory lines
     expect(dom).toContain('Belady');
   });
+
+  it('balloon report --png draws every figure as a PNG, two pixels per unit, beside its SVG', async () => {
+    const out = path.join(path.dirname(dir), 'png-report');
+    const r = await execa(process.execPath, [path.join(projectRoot, 'bin/balloon.js'), 'report', dir, '--out', out, '--png'], { reject: false, timeout: 300_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const svgs = readdirSync(path.join(out, 'figures')).filter((f) => f.endsWith('.svg'));
+    expect(svgs.length).toBeGreaterThan(3);
+    // Progress on stderr, one line per figure.
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('balloon: png '))).toHaveLength(svgs.length);
+    for (const svg of svgs) {
+      const size = svgSize(readFileSync(path.join(out, 'figures', svg), 'utf8'))!;
+      const png = readFileSync(path.join(out, 'figures', svg.replace(/\.svg$/, '.png')));
+      expect(pngSize(png), svg).toEqual({ width: 2 * size.width, height: 2 * size.height });
+      // Axes, marks and labels: not a blank page.
+      expect(png.length, svg).toBeGreaterThan(8_000);
+    }
+  });
 });
+
