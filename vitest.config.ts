@@ -23,8 +23,8 @@ export default defineConfig({
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, hookTimeout: 60_000, isolate: false },
       },
       {
-        // Needs root (run-agent), headless Chromium (report/browser), Vagrant (vagrantfile), or runs
-        // real workloads as processes (cli-runs).
+        // Needs root (run-agent), headless Chromium (report/browser), Vagrant (vagrantfile), QEMU
+        // (swap-device-qemu), the ssh client (ssh-config), or runs real workloads as processes (cli-runs).
         test: { name: 'integration', include: ['test/integration/**/*.test.ts'], env, testTimeout: 120_000 },
       },
       {
