@@ -21,7 +21,8 @@ import { addVmCommands, VM_SUBCOMMANDS } from './vm.js';
 const workloadHelp = `workload: ${WORKLOAD_NAMES.join(', ')}`;
 
 /** The workloads with what they do and their default passes, for the help of run and simulate. */
-const workloadsHelp = `\nWorkloads (default passes in brackets):\n${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} [${String(DEFAULT_PASSES[n]).padStart(2)}] ${WORKLOAD_DESCRIPTIONS[n]}`).join('\n')}`;
+const workloadNameWidth = Math.max(...WORKLOAD_NAMES.map((n) => n.length));
+const workloadsHelp = `\nWorkloads (default passes in brackets):\n${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(workloadNameWidth)} [${String(DEFAULT_PASSES[n]).padStart(2)}] ${WORKLOAD_DESCRIPTIONS[n]}`).join('\n')}`;
 
 const sizesHelp = `\nSizes: ${SIZE_GRAMMAR}; a plain number is bytes.`;
 

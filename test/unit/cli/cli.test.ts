@@ -123,6 +123,9 @@ describe('balloon help and version', { timeout: 60_000 }, () => {
     expect(r.stdout).toContain(`Usage: balloon ${cmd}`);
     expect(r.stdout).toMatch(/^ {2}course +\[10\] the course test/m);
     expect(r.stdout).toMatch(/^ {2}sweep-hot +\[ 3\] a hot eighth/m);
+    // One column for the passes, whatever the name's length (noisy-phases is the longest).
+    const columns = new Set([...r.stdout.matchAll(/^ {2}[a-z-]+ +(\[[ \d]\d\])/gm)].map((m) => m.index! + m[0].indexOf(m[1]!) - r.stdout.lastIndexOf('\n', m.index!)));
+    expect(columns.size).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`Examples[^\n]*:\n {2}balloon ${cmd} -w `));
   });
 
