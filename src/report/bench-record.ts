@@ -9,10 +9,12 @@ import type { ExperimentMatrix } from '../experiment/matrix.js';
 import type { BoundMemorySource } from '../experiment/bound.js';
 import { BENCH_MODES, type BenchMode } from '../experiment/bench-plan.js';
 import type { PastRun } from '../experiment/estimate.js';
+import type { RunCpuBreakdown } from '../metrics/cpu-breakdown.js';
+import type { SignalLatencySummary } from '../metrics/signal-latency.js';
 import { runDeficitMiBs } from './run-metrics.js';
-import type { Comparison, Spread, WorkloadSummary } from './summary.js';
+import { spread, type Comparison, type Spread, type WorkloadSummary } from './summary.js';
 
-export const BENCH_SCHEMA_VERSION = 1;
+export const BENCH_SCHEMA_VERSION = 2;
 
 /** One run, as bench.json keeps it. */
 export interface BenchRun {
@@ -30,6 +32,17 @@ export interface BenchRun {
   peakResidentBytes: number | null;
   /** The guest's state when the run started (after the reset). */
   start: { memFreeBytes: number; memAvailableBytes: number; swapUsedBytes: number; resets: number } | null;
+  /** Where the CPU went: the workload's thread, the agent's scans, folds, refreshes, residency reads, selections and the rest (src/metrics/cpu-breakdown.ts); null when not measured. */
+  cpu: RunCpuBreakdown | null;
+  /** Per stage of an answer (listener, victims chosen, first call, last return…), percentiles in ms after the kernel's send (src/metrics/signal-latency.ts); null without a timed answer. */
+  latency: SignalLatencySummary | null;
+}
+
+/** The agent's CPU in a run: its main thread (answers, folds, refreshes, the sampler) and its profiler's worker thread; null without an agent or a measurement. */
+export function agentCpuMs(cpu: RunCpuBreakdown | null): number | null {
+  if (cpu?.agent == null || cpu.mainThreadMs === null) return null;
+  if (cpu.agent.scanThread === 'main') return cpu.mainThreadMs;
+  return cpu.agent.scanMs === null ? null : cpu.mainThreadMs + cpu.agent.scanMs;
 }
 
 export interface BenchPolicy {
@@ -47,6 +60,10 @@ export interface BenchPolicy {
   deficitMiBs: Spread | null;
   peakResidentBytes: Spread | null;
   startFreeBytes: Spread | null;
+  /** CPU of the workload's thread, and of the agent (agentCpuMs), ms; the first call's p50 latency after the send, ms. */
+  workloadCpuMs: Spread | null;
+  agentCpuMs: Spread | null;
+  firstCallP50Ms: Spread | null;
   /** Medians against the kernel baseline's medians. */
   vsKernel: { swapIns: Comparison | null; swapOuts: Comparison | null; wallMs: Comparison | null };
   /** Median swap-ins against MIN's; below-bound when a run made fewer. */
@@ -108,8 +125,19 @@ function benchRun(r: RunRecord): BenchRun {
     deficitMiBs: res ? runDeficitMiBs(res) : null,
     peakResidentBytes: res?.peakResidentBytes ?? null,
     start: s ? { memFreeBytes: s.memFreeBytes, memAvailableBytes: s.memAvailableBytes, swapUsedBytes: s.swapUsedBytes, resets: s.attempts } : null,
+    cpu: res?.cpuBreakdown ?? null,
+    latency: res?.signalLatency ?? null,
   };
 }
+
+/** A spread over the successful runs' values that exist. */
+const spreadOf = (runs: readonly BenchRun[], value: (r: BenchRun) => number | null | undefined): Spread | null =>
+  spread(
+    runs.filter((r) => r.status === 'ok').flatMap((r) => {
+      const v = value(r);
+      return v === null || v === undefined ? [] : [v];
+    }),
+  );
 
 export function buildBenchRecord(i: BenchInputs): BenchRecord {
   const { workloads, policies, repetitions, sizeBytes, thresholdBytes, passes, seed } = i.matrix;
@@ -142,9 +170,17 @@ export function buildBenchRecord(i: BenchInputs): BenchRecord {
         deficitMiBs: p.deficitMiBs,
         peakResidentBytes: p.peakResidentBytes,
         startFreeBytes: p.startFreeBytes,
-        vsKernel: { swapIns: p.swapInsVsKernel, swapOuts: p.swapOutsVsKernel, wallMs: p.wallVsKernel },
-        vsMin: { swapIns: p.swapInsVsMin },
-        perRun: i.runs.filter((r) => r.workload === w.workload && r.policy === p.policy).sort((a, b) => a.rep - b.rep).map(benchRun),
+        ...(() => {
+          const perRun = i.runs.filter((r) => r.workload === w.workload && r.policy === p.policy).sort((a, b) => a.rep - b.rep).map(benchRun);
+          return {
+            workloadCpuMs: spreadOf(perRun, (r) => r.cpu?.workload.threadMs),
+            agentCpuMs: spreadOf(perRun, (r) => agentCpuMs(r.cpu)),
+            firstCallP50Ms: spreadOf(perRun, (r) => r.latency?.stages.firstCallMs?.p50),
+            vsKernel: { swapIns: p.swapInsVsKernel, swapOuts: p.swapOutsVsKernel, wallMs: p.wallVsKernel },
+            vsMin: { swapIns: p.swapInsVsMin },
+            perRun,
+          };
+        })(),
       })),
     })),
   };
@@ -194,7 +230,7 @@ export function checkBenchRecord(value: unknown): string[] {
       if (!isObj(p)) return need(false, pat, 'an object');
       need(str(p['policy']), `${pat}.policy`, 'a name');
       for (const k of ['runs', 'ok', 'failed']) need(num(p[k]), `${pat}.${k}`, 'a number');
-      for (const k of ['swapIns', 'swapOuts', 'wallMs', 'swapBusyMs', 'signals', 'swapOutCalls', 'deficitMiBs', 'peakResidentBytes', 'startFreeBytes']) {
+      for (const k of ['swapIns', 'swapOuts', 'wallMs', 'swapBusyMs', 'signals', 'swapOutCalls', 'deficitMiBs', 'peakResidentBytes', 'startFreeBytes', 'workloadCpuMs', 'agentCpuMs', 'firstCallP50Ms']) {
         need(nullable(spreadOk)(p[k]), `${pat}.${k}`, 'null or {median, min, max, n} with min <= median <= max');
       }
       const vk = p['vsKernel'];
@@ -202,6 +238,11 @@ export function checkBenchRecord(value: unknown): string[] {
       const vm = p['vsMin'];
       need(isObj(vm) && nullable(comparisonOk)(vm['swapIns']), `${pat}.vsMin.swapIns`, 'a comparison or null');
       need(Array.isArray(p['perRun']) && (p['perRun'] as unknown[]).every((r) => isObj(r) && num(r['rep']) && num(r['durationMs'])), `${pat}.perRun`, 'runs with rep and durationMs');
+      need(
+        Array.isArray(p['perRun']) && (p['perRun'] as unknown[]).every((r) => isObj(r) && (r['cpu'] === null || isObj(r['cpu'])) && (r['latency'] === null || (isObj(r['latency']) && isObj(r['latency']['stages'])))),
+        `${pat}.perRun`,
+        'runs with cpu (null or a breakdown) and latency (null or stages)',
+      );
     });
   });
   return problems;
