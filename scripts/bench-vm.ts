@@ -116,9 +116,22 @@ await runCli('bench', async () => {
   if (problems.length > 0) throw new Error(`bench: the record does not match its own schema: ${problems.join('; ')}`);
   await writeJsonFile(out, record);
 
+  const median = (x: { median: number } | null, scale = 1, digits = 1): string => (x === null ? '—' : (x.median / scale).toFixed(digits));
   for (const w of summary) {
     process.stdout.write(`\n${w.workload}\n${table(TABLE_HEADER, [...w.policies.map(tableRow), ...(w.bound ? [minRow(w.bound)] : [])])}\n`);
     for (const e of w.errors) process.stdout.write(`ERROR ${e}\n`);
+    // Where the time went (medians over the repetitions): the workload's thread, the agent, the first call after the send.
+    const rec = record.workloads.find((x) => x.workload === w.workload);
+    if (rec !== undefined) {
+      const rows = rec.policies.map((p) => [
+        p.policy,
+        median(p.workloadCpuMs, 1000),
+        median(p.agentCpuMs, 1000),
+        p.agentCpuMs !== null && p.workloadCpuMs !== null && p.workloadCpuMs.median > 0 ? `${((100 * p.agentCpuMs.median) / p.workloadCpuMs.median).toFixed(0)}%` : '—',
+        median(p.firstCallP50Ms, 1, 0),
+      ]);
+      process.stdout.write(`${table(['policy', 'workload CPU s', 'agent CPU s', 'agent / workload', 'first call p50 ms'], rows)}\n`);
+    }
   }
   const failed = data.runs.filter((r) => r.status !== 'ok').length;
   const errors = summary.reduce((a, w) => a + w.errors.length, 0);
