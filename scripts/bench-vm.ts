@@ -7,7 +7,7 @@
  * results/bench.json (schema: docs/bench.md). Says how long it expects to
  * take before it starts, and shows the time left as it goes.
  *
- *   npm run bench:vm [-- --profile full|scaled|quick] [--quick] [--workloads a,b] [--policies a,b] [--repetitions 3] [--memory MiB] [--swap MiB] [--swap-device ssd] [--out results/bench.json]
+ *   npm run bench:vm [-- --profile full|scaled|quick] [--quick] [--workloads a,b] [--policies a,b] [--repetitions 3] [--memory 2560M] [--swap 4G] [--swap-device ssd] [--out results/bench.json]
  *
  * The default profile (full) is the course's own scale; scaled is two workloads
  * at 576 MiB; --quick (--profile quick) is the CI profile: one workload, the
