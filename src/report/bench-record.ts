@@ -156,32 +156,30 @@ export function buildBenchRecord(i: BenchInputs): BenchRecord {
       workload: w.workload,
       min: w.bound === null ? null : { swapIns: w.bound.minSwapIns, swapOuts: w.bound.minSwapOuts, memoryPages: w.bound.memoryPages, memorySource: w.bound.memorySource },
       errors: w.errors,
-      policies: w.policies.map((p) => ({
-        policy: p.policy,
-        runs: p.runs,
-        ok: p.ok,
-        failed: p.failed,
-        swapIns: p.swapIns,
-        swapOuts: p.swapOuts,
-        wallMs: p.wallMs,
-        swapBusyMs: p.swapBusyMs,
-        signals: p.signals,
-        swapOutCalls: p.swapOutCalls,
-        deficitMiBs: p.deficitMiBs,
-        peakResidentBytes: p.peakResidentBytes,
-        startFreeBytes: p.startFreeBytes,
-        ...(() => {
-          const perRun = i.runs.filter((r) => r.workload === w.workload && r.policy === p.policy).sort((a, b) => a.rep - b.rep).map(benchRun);
-          return {
-            workloadCpuMs: spreadOf(perRun, (r) => r.cpu?.workload.threadMs),
-            agentCpuMs: spreadOf(perRun, (r) => agentCpuMs(r.cpu)),
-            firstCallP50Ms: spreadOf(perRun, (r) => r.latency?.stages.firstCallMs?.p50),
-            vsKernel: { swapIns: p.swapInsVsKernel, swapOuts: p.swapOutsVsKernel, wallMs: p.wallVsKernel },
-            vsMin: { swapIns: p.swapInsVsMin },
-            perRun,
-          };
-        })(),
-      })),
+      policies: w.policies.map((p) => {
+        const perRun = i.runs.filter((r) => r.workload === w.workload && r.policy === p.policy).sort((a, b) => a.rep - b.rep).map(benchRun);
+        return {
+          policy: p.policy,
+          runs: p.runs,
+          ok: p.ok,
+          failed: p.failed,
+          swapIns: p.swapIns,
+          swapOuts: p.swapOuts,
+          wallMs: p.wallMs,
+          swapBusyMs: p.swapBusyMs,
+          signals: p.signals,
+          swapOutCalls: p.swapOutCalls,
+          deficitMiBs: p.deficitMiBs,
+          peakResidentBytes: p.peakResidentBytes,
+          startFreeBytes: p.startFreeBytes,
+          workloadCpuMs: spreadOf(perRun, (r) => r.cpu?.workload.threadMs),
+          agentCpuMs: spreadOf(perRun, (r) => agentCpuMs(r.cpu)),
+          firstCallP50Ms: spreadOf(perRun, (r) => r.latency?.stages.firstCallMs?.p50),
+          vsKernel: { swapIns: p.swapInsVsKernel, swapOuts: p.swapOutsVsKernel, wallMs: p.wallVsKernel },
+          vsMin: { swapIns: p.swapInsVsMin },
+          perRun,
+        };
+      }),
     })),
   };
 }
