@@ -8,9 +8,9 @@
  * prints the Markdown tables of docs/policies.md.
  *
  *   npx tsx scripts/bench-agent.ts [--memory 1024p] [--references 300000] [--exact-memory 128p] [--exact-references 24000]
+ *       [--seed 1] [--out results/bench-agent.json]
  *
  * The memories are sizes in the one grammar (1024p is 1,024 pages, 4M the same; a plain number is bytes).
- *       [--seed 1] [--out results/bench-agent.json]
  *
  * Two settings: `memory` pages with the simulated controller's default
  * batch (1/32 of memory per call, as the agent answers a signal), and

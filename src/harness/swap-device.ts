@@ -121,7 +121,7 @@ export function resolveSwapDevice(request: SwapDeviceRequest, accel: Accelerator
     throw new HarnessError(`--swap-iops must be a positive integer, got ${request.iops}.`, 'Give the device\'s requests per second.');
   }
   if (request.bytesPerSecond !== undefined && !positive(request.bytesPerSecond)) {
-    throw new HarnessError(`--swap-bps must be positive, got ${request.bytesPerSecond}.`, 'Give the device\'s bytes per second, e.g. 530M.');
+    throw new HarnessError(`--swap-bps must be positive, got ${request.bytesPerSecond}.`, 'Give the device\'s bytes per second, e.g. 200M (MiB/s) or 530000000.');
   }
   if (device === 'custom' && !hasRates) {
     throw new HarnessError('--swap-device custom needs --swap-iops, --swap-bps or both.', 'For example: --swap-device custom --swap-iops 5000 --swap-bps 200M.');

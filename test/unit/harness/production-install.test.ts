@@ -34,8 +34,8 @@ function runtimeImports(dir: string): Map<string, string> {
 }
 
 describe('a production install (npm ci --omit=dev)', () => {
-  it('has every package the commands import at run time: none of them is a devDependency', () => {
-    const imported = new Map([...runtimeImports('src'), ...runtimeImports('bin')]);
+  it('has every package the commands and scripts import at run time: none of them is a devDependency', () => {
+    const imported = new Map([...runtimeImports('src'), ...runtimeImports('bin'), ...runtimeImports('scripts')]);
     expect(imported.size).toBeGreaterThan(3);
     const missing = [...imported].filter(([name]) => !(name in pkg.dependencies)).map(([name, file]) => `${name} (${file})`);
     expect(missing).toEqual([]);

@@ -45,7 +45,7 @@ describe('swap device profiles', () => {
     expect(fails(() => resolveSwapDevice({ device: 'floppy' as 'none' }, 'tcg')).hint).toBe('Choose one of none, ssd, hdd, custom.');
   });
 
-  it('reads rates in decimal units, as data sheets write them', () => {
+  it('reads rates in the size grammar (powers of 1024)', () => {
     // The one size grammar (src/cli/README.md, "Sizes"): powers of 1024, a plain number is bytes.
     expect([parseRate('530M'), parseRate('530M/s'), parseRate('530MiB/s'), parseRate('1.5G'), parseRate('530000000'), parseRate('64k')]).toEqual([530 * 2 ** 20, 530 * 2 ** 20, 530 * 2 ** 20, 1.5 * 2 ** 30, 530e6, 64 * 1024]);
     expect(() => parseRate('fast', '--swap-bps')).toThrow('--swap-bps "fast" is not a rate; use bytes per second with an optional unit K, M, G (powers of 1024), e.g. 200M or 530000000');
