@@ -8,21 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { qemuArgs, type QemuOptions } from '../../../src/harness/qemu.js';
+import { QEMU_TEST_OPTIONS, qemuDrives } from '../../support/qemu-drives.js';
 import { resolveSwapDevice } from '../../../src/harness/swap-device.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'balloon-swap-device-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('QEMU and the swap disk\'s throttle', () => {
-  const base: QemuOptions = {
-    name: 'app-balloon-test', kernel: '/k/bzImage', rootDisk: '/s/root.qcow2', swapDisk: '/s/swap.img', memoryMiB: 2048, cpus: 2,
-    accel: 'tcg', sshPort: 40022, sshKey: 'AAAAKEY', consoleLog: '/s/console.log', qmpSocket: '/s/qmp.sock', pidFile: '/s/qemu.pid',
-  };
-  const drives = (o: QemuOptions): string[] => {
-    const args = qemuArgs(o);
-    return args.flatMap((a, i) => (args[i - 1] === '-drive' ? [a] : []));
-  };
 
   it('is accepted by QEMU, which applies the figures to the drive (paused, no guest code runs)', async () => {
     const which = await execa('sh', ['-c', 'command -v qemu-system-x86_64'], { reject: false });
@@ -30,7 +22,7 @@ describe('QEMU and the swap disk\'s throttle', () => {
     const disk = path.join(tmp, 'swap.img');
     await execa('qemu-img', ['create', '-q', '-f', 'raw', disk, '16M']);
     const throttle = resolveSwapDevice({ device: 'hdd' }, 'tcg').throttle;
-    const swapDrive = drives({ ...base, swapDisk: disk, swapThrottle: throttle })[1]!;
+    const swapDrive = qemuDrives({ ...QEMU_TEST_OPTIONS, swapDisk: disk, swapThrottle: throttle })[1]!;
     const qmp = ['qmp_capabilities', 'query-block', 'quit'].map((c) => JSON.stringify({ execute: c })).join('\n');
     const r = await execa(
       'qemu-system-x86_64',

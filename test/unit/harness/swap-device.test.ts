@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../src/harness/errors.js';
-import { qemuArgs, type QemuOptions } from '../../../src/harness/qemu.js';
+import { QEMU_TEST_OPTIONS, qemuDrives } from '../../support/qemu-drives.js';
 import { parseRate, resolveSwapDevice, SWAP_DEVICE_PROFILES, TCG_SLOWDOWN, throttleDriveOptions } from '../../../src/harness/swap-device.js';
 import { addVmOptions, toVmOptions, type VmCliOptions } from '../../../src/harness/vm-cli-options.js';
 
@@ -79,23 +79,15 @@ describe('vm:up options', () => {
 });
 
 describe('QEMU command line of the swap disk', () => {
-  const base: QemuOptions = {
-    name: 'app-balloon-test', kernel: '/k/bzImage', rootDisk: '/s/root.qcow2', swapDisk: '/s/swap.img', memoryMiB: 2048, cpus: 2,
-    accel: 'tcg', sshPort: 40022, sshKey: 'AAAAKEY', consoleLog: '/s/console.log', qmpSocket: '/s/qmp.sock', pidFile: '/s/qemu.pid',
-  };
-  const drives = (o: QemuOptions): string[] => {
-    const args = qemuArgs(o);
-    return args.flatMap((a, i) => (args[i - 1] === '-drive' ? [a] : []));
-  };
 
   it('throttles the swap drive, and only it', () => {
     const ssd = resolveSwapDevice({ device: 'ssd' }, 'tcg');
-    expect(drives({ ...base, swapThrottle: ssd.throttle })).toEqual([
+    expect(qemuDrives({ ...QEMU_TEST_OPTIONS, swapThrottle: ssd.throttle })).toEqual([
       'file=/s/root.qcow2,if=virtio,format=qcow2,cache=unsafe',
       'file=/s/swap.img,if=virtio,format=raw,cache=unsafe,throttling.iops-total=1857,throttling.bps-total=75714285',
     ]);
-    expect(drives({ ...base, swapThrottle: { iops: null, bytesPerSecond: 1000 } })[1]).toBe('file=/s/swap.img,if=virtio,format=raw,cache=unsafe,throttling.bps-total=1000');
-    expect(drives(base)[1]).toBe('file=/s/swap.img,if=virtio,format=raw,cache=unsafe');
+    expect(qemuDrives({ ...QEMU_TEST_OPTIONS, swapThrottle: { iops: null, bytesPerSecond: 1000 } })[1]).toBe('file=/s/swap.img,if=virtio,format=raw,cache=unsafe,throttling.bps-total=1000');
+    expect(qemuDrives(QEMU_TEST_OPTIONS)[1]).toBe('file=/s/swap.img,if=virtio,format=raw,cache=unsafe');
     expect(throttleDriveOptions({ iops: null, bytesPerSecond: null })).toEqual([]);
   });
 });
