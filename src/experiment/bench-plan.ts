@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../shared/usage.js';
 import { HarnessError } from '../harness/errors.js';
-import { parseSizeMiB, SizeError } from '../harness/sizes.js';
+import { sizeOption } from '../harness/cli.js';
 import { resolveSwapDevice, type SwapDeviceModel, type SwapDeviceName } from '../harness/swap-device.js';
 import { planMatrix, type ExperimentMatrix } from './matrix.js';
 
@@ -57,16 +57,6 @@ export const BENCH_USAGE =
   'npm run bench:vm [-- --profile full|scaled|quick] [--quick] [--workloads a,b] [--policies a,b] [--repetitions N>=3] [--memory 2560M] [--swap 4G] [--size S] [--threshold S] [--passes N] ' +
   '[--swap-device none|ssd|hdd] [--out results/bench.json]';
 
-/** A guest size in whole MiB, at least 256 MiB, in the one size grammar (src/cli/README.md, "Sizes"). */
-function sizeMiB(text: string, what: string): number {
-  try {
-    return parseSizeMiB(text, what, 256);
-  } catch (err) {
-    if (err instanceof SizeError) throw new HarnessError(`bench: ${err.message}${err.message.endsWith('?') ? '' : '.'}`, `Usage: ${BENCH_USAGE}`);
-    throw err;
-  }
-}
-
 export function planBench(args: readonly string[]): BenchPlan {
   let values;
   try {
@@ -98,8 +88,8 @@ export function planBench(args: readonly string[]): BenchPlan {
   }
   const mode: BenchMode = values.quick ? 'quick' : ((values.profile as BenchMode | undefined) ?? 'full');
   const profile = BENCH_PROFILES[mode];
-  const memoryMiB = values.memory === undefined ? profile.memoryMiB : sizeMiB(values.memory, '--memory');
-  const swapMiB = values.swap === undefined ? profile.swapMiB : sizeMiB(values.swap, '--swap');
+  const memoryMiB = values.memory === undefined ? profile.memoryMiB : sizeOption('--memory', values.memory, 'MiB', 256, `Usage: ${BENCH_USAGE}`, 'bench: ');
+  const swapMiB = values.swap === undefined ? profile.swapMiB : sizeOption('--swap', values.swap, 'MiB', 256, `Usage: ${BENCH_USAGE}`, 'bench: ');
   let matrix: ExperimentMatrix;
   try {
     matrix = planMatrix({

@@ -48,14 +48,14 @@ export function wholeOption(label: string, text: string, min: number, hint: stri
  * A size option of a script in the one size grammar (src/harness/sizes.ts: a plain number is
  * bytes, K/M/G/T powers of 1024, p pages), as whole MiB or whole 4 KiB pages, at least `min` of
  * them; zero (`0`, `0M`, `0p`) is accepted when min is 0 (an option that can be off). Errors are a HarnessError
- * naming the option as typed.
+ * naming the option as typed, after `scope` (e.g. `bench: `) when given.
  */
-export function sizeOption(label: string, text: string, unit: 'MiB' | 'pages', min: number, hint: string): number {
+export function sizeOption(label: string, text: string, unit: 'MiB' | 'pages', min: number, hint: string, scope = ''): number {
   if (min === 0 && /^\s*0+(?:\.0+)?\s*(?:[kmgt](?:i?b)?|b|p|pages?)?\s*$/i.test(text)) return 0;
   try {
     return unit === 'MiB' ? parseSizeMiB(text, label, Math.max(1, min)) : parseSizePages(text, label, Math.max(1, min));
   } catch (err) {
-    if (err instanceof SizeError) throw new HarnessError(`${err.message}${err.message.endsWith('?') ? '' : '.'}`, hint);
+    if (err instanceof SizeError) throw new HarnessError(`${scope}${err.message}${err.message.endsWith('?') ? '' : '.'}`, hint);
     throw err;
   }
 }

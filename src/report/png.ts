@@ -16,6 +16,14 @@ import { UsageError } from '../shared/usage.js';
 /** The names Chromium goes by on the distributions this runs on, in the order they are tried. */
 export const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'] as const;
 
+/** Headless Chromium with a throwaway profile and the flags that keep it from reaching out on its own. */
+export function headlessChromiumArgs(profileDir: string): string[] {
+  return [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profileDir}`,
+  ];
+}
+
 /** Pixels per SVG unit: figures for a paper, sharp when printed. */
 export const PNG_SCALE = 2;
 
@@ -76,8 +84,7 @@ export async function writeFigurePngs(
       const r = await execa(
         browser,
         [
-          '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`,
+          ...headlessChromiumArgs(profile),
           `--force-device-scale-factor=${PNG_SCALE}`, `--window-size=${size.width},${size.height}`, `--screenshot=${png}`,
           pathToFileURL(file).href,
         ],

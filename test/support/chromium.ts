@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { expect } from 'vitest';
+import { headlessChromiumArgs } from '../../src/report/png.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -17,14 +18,7 @@ export function requireChromium(): void {
 }
 
 export function chromium(profileDir: string, ...args: string[]) {
-  return execa(
-    CHROMIUM,
-    [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profileDir}`, ...args,
-    ],
-    { reject: false, timeout: 90_000, stdin: 'ignore' },
-  );
+  return execa(CHROMIUM, [...headlessChromiumArgs(profileDir), ...args], { reject: false, timeout: 90_000, stdin: 'ignore' });
 }
 
 /** Width and height from a PNG's IHDR chunk. */
