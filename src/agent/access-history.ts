@@ -1,5 +1,5 @@
 import { AgentError } from './errors.js';
-import { PageState } from './page-state.js';
+import { PageState, type PageRange } from './page-state.js';
 
 /** Top bit of the aging counter: "accessed during the most recent scan interval". */
 export const AGE_RECENT_BIT = 0x80;
@@ -18,6 +18,27 @@ export interface HistoryUpdateStats {
 
 /** What a residency read between scans brings into the history (AccessHistory.noteResidency). */
 export type ResidencyScope = 'arrivals' | 'returns' | 'all';
+
+/**
+ * Which pages a residency read looks at: all of them, or only those the
+ * history has never seen present ('unseen': what scope 'arrivals' can take
+ * in as arrivals; pages the kernel swapped itself then go unnoticed until
+ * the next scan or the next read of all pages).
+ */
+export type ResidencyPages = 'all' | 'unseen';
+
+/** The ranges of pages whose PageState is Absent (never seen present), in order. */
+export function absentRanges(state: Uint8Array): PageRange[] {
+  const ranges: PageRange[] = [];
+  // indexOf runs natively: a history with no absent page costs one pass at memchr's speed.
+  for (let first = state.indexOf(PageState.Absent); first >= 0; ) {
+    let end = first + 1;
+    while (end < state.length && state[end] === PageState.Absent) end++;
+    ranges.push({ first, count: end - first });
+    first = end < state.length ? state.indexOf(PageState.Absent, end) : -1;
+  }
+  return ranges;
+}
 
 /**
  * Per-page access history, in typed arrays indexed by global page index.

@@ -1,5 +1,5 @@
 import type { AnswerStageTimes } from '../metrics/signal-latency.js';
-import type { ResidencyScope } from './access-history.js';
+import type { ResidencyPages, ResidencyScope } from './access-history.js';
 import { AgentError } from './errors.js';
 import {
   SWAPOUT_MAX_PAGES_PER_CALL,
@@ -327,6 +327,11 @@ export class BalloonController {
   /** Proactive mode: free pages when the last round ended, and the smoothed pages consumed per round. */
   private freeAfterLastRound: number | undefined;
   private consumptionPerRound = 0;
+  /**
+   * Pages the calls sent and the kernel skipped since residency was last read
+   * for every page; null before the first such read (readResidency).
+   */
+  private sinceFullRead: { sent: number; skipped: number } | null = null;
   /** The policy state's version and the pages wanted when a proactive round last found no cold page (nothing changes that until the next scan). */
   private noColdAt: { version: number; wanted: number } | undefined;
 
@@ -543,8 +548,14 @@ export class BalloonController {
    */
   private readResidency(scope: ResidencyScope): boolean {
     if (this.profiler.refreshResidency === undefined) return false;
+    // After a first read of every page, arrivals need only the pages never seen present: others
+    // change only when the kernel's rail swaps them itself, which the calls then find gone (skipped);
+    // once more than an eighth of what they sent since was skipped, every page is read again.
+    const since = this.sinceFullRead;
+    const pages: ResidencyPages = scope === 'arrivals' && since !== null && since.skipped * 8 <= since.sent ? 'unseen' : 'all';
     try {
-      this.profiler.refreshResidency(scope);
+      this.profiler.refreshResidency(scope, pages);
+      if (pages === 'all') this.sinceFullRead = { sent: 0, skipped: 0 };
       return true;
     } catch (error) {
       this.stats.errors++;
@@ -793,6 +804,10 @@ export class BalloonController {
   }
 
   private account(result: SwapOutResult): number {
+    if (this.sinceFullRead !== null) {
+      this.sinceFullRead.sent += result.freed + result.skipped + result.failed;
+      this.sinceFullRead.skipped += result.skipped;
+    }
     this.stats.pagesFreed += result.freed;
     this.stats.pagesSkipped += result.skipped;
     this.stats.pagesFailed += result.failed;

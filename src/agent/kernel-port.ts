@@ -1,4 +1,4 @@
-import type { ResidencyScope } from './access-history.js';
+import type { ResidencyPages, ResidencyScope } from './access-history.js';
 import type { ByteRange, PageRange } from './page-state.js';
 import type { PolicyState } from './policies/policy.js';
 import type { RegionLayout } from './region-layout.js';
@@ -91,6 +91,8 @@ export interface ProfilerPort {
    * scan count as just used, and with scope 'all' so do pages back from
    * swap. The controller calls it before an answer's first selection, and
    * before a proactive round's with 'always' (ControllerOptions.refreshResidency).
+   * pages 'unseen' (only with scope 'arrivals'): only the pages the history
+   * never had present are read (ResidencyPages).
    */
-  refreshResidency?(scope: ResidencyScope): void;
+  refreshResidency?(scope: ResidencyScope, pages?: ResidencyPages): void;
 }

@@ -1,6 +1,6 @@
 import { AgentError } from './errors.js';
 import { nodeFileIo, openKernelFile, preadFully, type FileIo } from './file-io.js';
-import { PAGE_SHIFT } from './page-state.js';
+import { PAGE_SHIFT, type PageRange } from './page-state.js';
 import type { RegionLayout } from './region-layout.js';
 
 /** Bytes per /proc/<pid>/pagemap entry. */
@@ -168,6 +168,23 @@ export class PagemapReader {
       );
       decodePagemapEntries(this.words, n, flagsOut, pfnOut, outOffset + done);
       done += n;
+    }
+  }
+
+  /**
+   * Decodes the entries of the given pages of the layout (ranges of its page
+   * indices) into flagsOut/pfnOut at their page index; the other entries are
+   * left as they were.
+   */
+  readPages(layout: RegionLayout, ranges: readonly PageRange[], flagsOut: Uint8Array, pfnOut: Float64Array): void {
+    for (const { first, count } of ranges) {
+      const end = first + count;
+      for (let page = first; page < end; ) {
+        const r = layout.regionOf(page);
+        const n = Math.min(end, layout.firstPage[r]! + layout.pageCounts[r]!) - page;
+        this.read(Number(layout.regions[r]!.start >> PAGE_SHIFT) + page - layout.firstPage[r]!, n, flagsOut, pfnOut, page);
+        page += n;
+      }
     }
   }
 

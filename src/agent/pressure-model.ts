@@ -1,4 +1,4 @@
-import { AccessHistory, type ResidencyScope } from './access-history.js';
+import { AccessHistory, type ResidencyPages, type ResidencyScope } from './access-history.js';
 import { BalloonController, type AnswerRecord, type ControllerOptionsInput, type ControllerStats } from './controller.js';
 import { AgentError } from './errors.js';
 import type { BalloonSignal, KernelPort, ProfilerPort, SwapOutResult } from './kernel-port.js';
@@ -132,8 +132,9 @@ export async function runPressureModel(trace: Uint32Array, options: Partial<Pres
     releaseEnded: (ranges: readonly PageRange[]) => {
       for (const r of ranges) for (let p = r.first; p < r.first + r.count; p++) inFlight[p]!--;
     },
-    refreshResidency: (scope: ResidencyScope) => {
+    refreshResidency: (scope: ResidencyScope, pages: ResidencyPages = 'all') => {
       for (let p = 0; p < pageCount; p++) {
+        if (pages === 'unseen' && history.state[p] !== PageState.Absent) continue;
         if (!inFlight[p]) history.noteResidency(p, truth[p] === Truth.Present, scope);
       }
     },

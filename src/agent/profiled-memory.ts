@@ -1,4 +1,4 @@
-import { AccessHistory, type HistoryUpdateStats, type ResidencyScope } from './access-history.js';
+import { AccessHistory, absentRanges, type HistoryUpdateStats, type ResidencyPages, type ResidencyScope } from './access-history.js';
 import { AgentError } from './errors.js';
 import type { ProfilerPort } from './kernel-port.js';
 import { PageState, type ByteRange, type PageRange } from './page-state.js';
@@ -138,20 +138,26 @@ export class ProfiledMemory implements ProfilerPort {
    * among pages that are no longer there and cannot see those written
    * since: answers fall short, or take the pages the last scan saw, the
    * oldest, and the kernel's fallback swaps instead (docs/controller.md).
+   * With pages 'unseen', only the pages the history never had present are
+   * read (ResidencyPages): after a first write, none, so no read at all.
    */
-  refreshResidency(scope: ResidencyScope): ResidencyChange {
+  refreshResidency(scope: ResidencyScope, pages: ResidencyPages = 'all'): ResidencyChange {
     const residency = this.residency;
     if (residency === undefined) return { loaded: 0, gone: 0 };
     return this.timeRefresh(() => {
-      const flags = residency.read();
       const { history, inFlight } = this;
+      const ranges = pages === 'unseen' ? absentRanges(history.state) : [{ first: 0, count: this.layout.pageCount }];
+      if (ranges.length === 0) return { loaded: 0, gone: 0 };
+      const flags = residency.read(pages === 'unseen' ? ranges : undefined);
       let loaded = 0;
       let gone = 0;
-      for (let page = 0; page < this.layout.pageCount; page++) {
-        if (inFlight[page]! > 0) continue;
-        const change = history.noteResidency(page, (flags[page]! & PageFlag.Present) !== 0, scope);
-        if (change > 0) loaded++;
-        else if (change < 0) gone++;
+      for (const { first, count } of ranges) {
+        for (let page = first; page < first + count; page++) {
+          if (inFlight[page]! > 0) continue;
+          const change = history.noteResidency(page, (flags[page]! & PageFlag.Present) !== 0, scope);
+          if (change > 0) loaded++;
+          else if (change < 0) gone++;
+        }
       }
       return { loaded, gone };
     });

@@ -1,5 +1,6 @@
 import { nodeFileIo, type FileIo } from './file-io.js';
 import { DEFAULT_PAGEMAP_READER_OPTIONS, PagemapReader } from './pagemap.js';
+import type { PageRange } from './page-state.js';
 import type { RegionLayout } from './region-layout.js';
 
 export interface ResidencyReaderOptions {
@@ -11,8 +12,12 @@ export interface ResidencyReaderOptions {
 
 /** Where the pages of the regions are now, between two scans: PageFlag bits per page. */
 export interface ResidencySource {
-  /** Reads the residency of every page; the array is owned by the source and overwritten by the next read. */
-  read(): Uint8Array;
+  /**
+   * Reads the residency of every page, or of the given page ranges only (the
+   * other entries are then stale); the array is owned by the source and
+   * overwritten by the next read.
+   */
+  read(pages?: readonly PageRange[]): Uint8Array;
   /** The per-page arrays (to keep resident). */
   arrays(): ArrayBufferView[];
   close(): void;
@@ -43,8 +48,9 @@ export class ResidencyReader implements ResidencySource {
     this.pfn = new Float64Array(layout.pageCount);
   }
 
-  read(): Uint8Array {
-    this.pagemap.readLayout(this.layout, this.flags, this.pfn);
+  read(pages?: readonly PageRange[]): Uint8Array {
+    if (pages === undefined) this.pagemap.readLayout(this.layout, this.flags, this.pfn);
+    else this.pagemap.readPages(this.layout, pages, this.flags, this.pfn);
     return this.flags;
   }
 

@@ -1,10 +1,20 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AccessHistory, MAX_IDLE_SCANS, popcount8 } from '../../../src/agent/access-history.js';
+import { AccessHistory, MAX_IDLE_SCANS, absentRanges, popcount8 } from '../../../src/agent/access-history.js';
 import { PageState } from '../../../src/agent/page-state.js';
 import { AdaptiveScanInterval, budgetWaitMs } from '../../../src/agent/scan-interval.js';
 import { ScanLoop } from '../../../src/agent/scan-loop.js';
 
 const P = PageState.Present;
+
+describe('absentRanges', () => {
+  it('lists the runs of pages never seen present, in order', () => {
+    const { Absent: A, Present: P, Swapped: S } = PageState;
+    expect(absentRanges(new Uint8Array([A, A, P, S, A, P, A]))).toEqual([{ first: 0, count: 2 }, { first: 4, count: 1 }, { first: 6, count: 1 }]);
+    expect(absentRanges(new Uint8Array([P, S]))).toEqual([]);
+    expect(absentRanges(new Uint8Array(0))).toEqual([]);
+    expect(absentRanges(new Uint8Array(5))).toEqual([{ first: 0, count: 5 }]);
+  });
+});
 
 describe('AccessHistory', () => {
   it('ages an 8-bit counter: shift right, accessed bit into bit 7', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessHistory, type ResidencyScope } from '../../../src/agent/access-history.js';
+import { AccessHistory, type ResidencyPages, type ResidencyScope } from '../../../src/agent/access-history.js';
 import { BalloonController, DEFAULT_RESIDENCY_REFRESH, splitIntoCalls, type AnswerRecord, type MemoryGauge } from '../../../src/agent/controller.js';
 import type { BalloonSignal, KernelPort, ProfilerPort, SwapOutResult } from '../../../src/agent/kernel-port.js';
 import { PageState, type ByteRange, type PageRange } from '../../../src/agent/page-state.js';
@@ -153,12 +153,16 @@ class RefreshingProfiler extends FakeProfiler {
   }
 
   readonly scopes: ResidencyScope[] = [];
+  /** The pages each read looked at (ResidencyPages). */
+  readonly pages: ResidencyPages[] = [];
 
-  refreshResidency(scope: ResidencyScope): void {
+  refreshResidency(scope: ResidencyScope, pages: ResidencyPages = 'all'): void {
     this.refreshes++;
     this.scopes.push(scope);
+    this.pages.push(pages);
     if (this.failWith !== undefined) throw this.failWith;
     this.truthOf.truth.forEach((t, page) => {
+      if (pages === 'unseen' && this.history.state[page] !== PageState.Absent) return;
       if (this.inFlight[page]! === 0) this.history.noteResidency(page, t === Truth.Present || t === Truth.Pinned, scope);
     });
   }
@@ -361,6 +365,37 @@ describe('BalloonController', () => {
       expect(controller.stats).toMatchObject({ selections: 1, pagesSkipped: 0, pagesFreed: 20 });
       const chosen = kernel.sentRanges();
       expect(chosen).toEqual([[30, 20]]);
+      await controller.stop();
+    });
+
+    it('with arrivals, reads every page once, then only the pages never seen present, until the calls find more than an eighth of their pages gone', async () => {
+      const refreshing = new RefreshingProfiler(kernel);
+      // The last scan saw pages 0-499 present; 500 on were never touched then, and are written since.
+      for (let page = 500; page < 1000; page++) refreshing.history.state[page] = PageState.Absent;
+      const controller = new BalloonController(kernel, refreshing, { policy: new LowestIndexPolicy(), hysteresisFraction: 0, refreshResidency: 'arrivals' });
+      await controller.start();
+      const answer = async (pagesWanted: number): Promise<void> => {
+        kernel.emit({ pagesWanted, freePages: 0 });
+        await controller.whenIdle();
+      };
+      await answer(10); // 0-9
+      expect(refreshing.pages).toEqual(['all']);
+      // The kernel's rail swaps 10-12 itself: an unseen read does not notice, the next call skips them.
+      for (let page = 10; page < 13; page++) kernel.truth[page] = Truth.Swapped;
+      await answer(30); // 10-39 sent: 27 freed, 3 skipped (not an eighth); then 40-43 (30 - 27 over a share of 0.9)
+      expect(refreshing.pages).toEqual(['all', 'unseen']);
+      expect(controller.stats).toMatchObject({ pagesSkipped: 3, pagesFreed: 41 });
+      // Now it swaps 50-69: 20 of the next 30 pages are gone, more than an eighth of all sent since the first read.
+      for (let page = 50; page < 70; page++) kernel.truth[page] = Truth.Swapped;
+      await answer(30);
+      expect(refreshing.pages).toEqual(['all', 'unseen', 'unseen']);
+      expect(controller.stats.pagesSkipped).toBe(23);
+      // So the next answer reads every page again, and its call skips nothing.
+      for (let page = 100; page < 110; page++) kernel.truth[page] = Truth.Swapped;
+      const skipped = controller.stats.pagesSkipped;
+      await answer(5);
+      expect(refreshing.pages).toEqual(['all', 'unseen', 'unseen', 'all']);
+      expect(controller.stats.pagesSkipped).toBe(skipped);
       await controller.stop();
     });
 

@@ -10,6 +10,7 @@ import {
   decodePagemapEntry,
   encodePagemapEntry,
 } from '../../../src/agent/pagemap.js';
+import { RegionLayout } from '../../../src/agent/region-layout.js';
 import { PerFileCountingIo, makeTempDir, writePagemap } from './helpers.js';
 
 describe('pagemap entry layout', () => {
@@ -104,6 +105,26 @@ describe('PagemapReader', () => {
     expect(io.readsOf('pagemap')).toBe(1);
     expect([...pfn]).toEqual([10, NO_PFN, NO_PFN, 11]);
     expect(flags[2]).toBe(PageFlag.Swapped);
+  });
+
+  it('readPages reads the given page ranges of a layout only, split where a range crosses into the next region', () => {
+    const file = path.join(dir, 'pagemap');
+    // Two regions of 4 pages at virtual pages 0x10 and 0x20: layout pages 0-3 and 4-7.
+    writePagemap(file, 0x10n * 4096n, Array.from({ length: 0x14 }, (_, i) => ({ present: true, pfn: BigInt(1000 + i) })));
+    const layout = new RegionLayout([
+      { start: 0x10n * 4096n, length: 4n * 4096n },
+      { start: 0x20n * 4096n, length: 4n * 4096n },
+    ]);
+    const io = new PerFileCountingIo();
+    const reader = new PagemapReader({ path: file, io });
+    const flags = new Uint8Array(8).fill(0xff);
+    const pfn = new Float64Array(8).fill(-2);
+    reader.readPages(layout, [{ first: 1, count: 1 }, { first: 3, count: 3 }], flags, pfn);
+    reader.close();
+    // Page 1, then 3 (region 0's last) and 4-5 (region 1's first two): three preads.
+    expect(io.readsOf('pagemap')).toBe(3);
+    expect([...pfn]).toEqual([-2, 1001, -2, 1003, 1016, 1017, -2, -2]);
+    expect(flags[0]).toBe(0xff);
   });
 
   it('splits a large region into chunks of maxEntriesPerRead, reusing one buffer', () => {

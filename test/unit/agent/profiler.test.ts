@@ -364,6 +364,31 @@ describe('ProfiledMemory.refreshResidency (pagemap alone, between scans)', () =>
     memory.close();
   });
 
+  it('pages unseen: reads pagemap for the pages never seen present only, and not at all once there are none', () => {
+    // Five pages: 0 and 2 present, 1 in swap, 3 and 4 never touched.
+    const { pagemapPath, idleBitmapPath } = syntheticFiles([{ present: true, pfn: 100n }, { swapped: true, swapOffset: 3n }, { present: true, pfn: 102n }, {}, {}]);
+    const io = new PerFileCountingIo();
+    const memory = ProfiledMemory.inThread([{ start: REGION, length: 5n * 4096n }], { pagemapPath, idleBitmapPath, io });
+    memory.scan();
+    const state = memory.policyState();
+    // Since: page 0 swapped by the kernel, page 1 faulted back, page 4 written for the first time.
+    writePagemap(pagemapPath, REGION, [{ swapped: true, swapOffset: 8n }, { present: true, pfn: 201n }, { present: true, pfn: 102n }, {}, { present: true, pfn: 204n }]);
+    const before = { reads: io.reads.get('pagemap')!, sizes: io.transferSizes.length };
+    expect(memory.refreshResidency('arrivals', 'unseen')).toEqual({ loaded: 1, gone: 0 });
+    // One pread, of the entries of pages 3 and 4 only; page 0's departure waits for a read of every page.
+    expect(io.reads.get('pagemap')! - before.reads).toBe(1);
+    expect(io.transferSizes.slice(before.sizes)).toEqual([2 * 8]);
+    expect([...state.state]).toEqual([PageState.Present, PageState.Swapped, PageState.Present, PageState.Absent, PageState.Present]);
+    expect(memory.refreshResidency('arrivals', 'all')).toEqual({ loaded: 0, gone: 1 });
+    // Page 3 is still unseen; written now, it is the only page read.
+    writePagemap(pagemapPath, REGION, [{ swapped: true, swapOffset: 8n }, { present: true, pfn: 201n }, { present: true, pfn: 102n }, { present: true, pfn: 203n }, { present: true, pfn: 204n }]);
+    expect(memory.refreshResidency('arrivals', 'unseen')).toEqual({ loaded: 1, gone: 0 });
+    const reads = io.reads.get('pagemap')!;
+    expect(memory.refreshResidency('arrivals', 'unseen')).toEqual({ loaded: 0, gone: 0 });
+    expect(io.reads.get('pagemap')).toBe(reads);
+    memory.close();
+  });
+
   it('with scope returns also takes in pages back from swap, as recent as the last scan saw used, not newer', () => {
     const { memory, pagemapPath } = presentSwappedAbsent();
     memory.scan();
