@@ -55,7 +55,15 @@ export class StageTimer {
   }
 }
 
-/** The policy, with every selectVictims() timed (the session calls and times the policy's own prepare()). */
+/**
+ * The policy, with every selectVictims() timed. restore() and reserve()
+ * pass through (the controller gives back through restore() the pages it
+ * chose and did not send); prepare() is left out: the session calls and
+ * times the policy's own.
+ */
 export function timedPolicy(policy: EvictionPolicy, timer: StageTimer): EvictionPolicy {
-  return { name: policy.name, selectVictims: (state, pagesWanted) => timer.time(() => policy.selectVictims(state, pagesWanted)) };
+  const timed: EvictionPolicy = { name: policy.name, selectVictims: (state, pagesWanted) => timer.time(() => policy.selectVictims(state, pagesWanted)) };
+  if (policy.restore !== undefined) timed.restore = (state, ranges) => policy.restore!(state, ranges);
+  if (policy.reserve !== undefined) timed.reserve = (pageCount) => policy.reserve!(pageCount);
+  return timed;
 }

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { parseSchedstatMs, parseStatCpuMs, threadCpuClock } from '../../../src/agent/thread-cpu.js';
 import { StageTimer, timedPolicy } from '../../../src/agent/stage-timer.js';
+import type { EvictionPolicy } from '../../../src/agent/policies/policy.js';
 import { FifoPolicy } from '../../../src/agent/policies/fifo.js';
 import { AccessHistory } from '../../../src/agent/access-history.js';
 
@@ -84,5 +85,24 @@ describe('StageTimer', () => {
     expect(timed.name).toBe(fifo.name);
     expect(timed.selectVictims(history, 3)).toEqual(fifo.selectVictims(history, 3));
     expect(timer.total).toEqual({ count: 1, wallMs: 1, cpuMs: null });
+  });
+
+  it('timedPolicy keeps restore and reserve: the controller gives back through it what it chose and did not send', () => {
+    const history = new AccessHistory(8);
+    for (let p = 0; p < 8; p++) history.markLoaded(p);
+    const calls: string[] = [];
+    const policy: EvictionPolicy = {
+      name: 'spy',
+      selectVictims: () => (calls.push('select'), []),
+      restore: (_state, ranges) => void calls.push(`restore ${ranges.length}`),
+      reserve: (pages) => (calls.push(`reserve ${pages}`), []),
+    };
+    const timer = new StageTimer(() => 0, null);
+    const timed = timedPolicy(policy, timer);
+    timed.restore!(history, [{ first: 0, count: 1 }]);
+    timed.reserve!(8);
+    expect(calls).toEqual(['restore 1', 'reserve 8']);
+    expect(timer.total.count).toBe(0);
+    expect(timedPolicy(new FifoPolicy(), timer).restore).toBeUndefined();
   });
 });
