@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { orExit, parseScriptOptions, sizeOption, wholeOption } from '../src/harness/cli.js';
+import { orExit, outFileOption, parseScriptOptions, sizeOption, wholeOption } from '../src/harness/cli.js';
 import { AccessHistory } from '../src/agent/access-history.js';
 import { CountingFileIo } from '../src/agent/file-io.js';
 import { PageState } from '../src/agent/page-state.js';
@@ -51,6 +51,7 @@ const { values } = parseScriptOptions('bench:agent', USAGE_HINT, {
     out: { type: 'string', default: 'results/bench-agent.json' },
   },
 });
+orExit('bench:agent', () => outFileOption('--out', values.out, USAGE_HINT));
 const [memory, exactMemory] = orExit('bench:agent', () => (['memory', 'exact-memory'] as const).map((name) => sizeOption(`--${name}`, values[name], 'pages', 16, USAGE_HINT))) as [number, number];
 const [references, exactReferences, seed] = orExit('bench:agent', () =>
   (['references', 'exact-references', 'seed'] as const).map((name) => wholeOption(`--${name}`, values[name], name === 'seed' ? 0 : 1, USAGE_HINT)),
@@ -280,6 +281,5 @@ const json = {
   selection,
   elapsedMs,
 };
-fs.mkdirSync(path.dirname(values.out), { recursive: true });
 fs.writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
 console.log(`wrote ${values.out}`);

@@ -23,7 +23,7 @@
 import path from 'node:path';
 import { SWAPOUT_MAX_PAGES_PER_CALL } from '../src/agent/kernel-port.js';
 import { table } from '../src/cli/format.js';
-import { parseScriptOptions, runCli, sizeOption, wholeOption } from '../src/harness/cli.js';
+import { outFileOption, parseScriptOptions, runCli, sizeOption, wholeOption } from '../src/harness/cli.js';
 import { HarnessError } from '../src/harness/errors.js';
 import { step } from '../src/harness/log.js';
 import { prepareVmArtefacts } from '../src/harness/vm-artefacts.js';
@@ -63,6 +63,7 @@ await runCli('bench:kernel', async () => {
   if (callPages > SWAPOUT_MAX_PAGES_PER_CALL) throw new HarnessError(`bench:kernel: --call-pages must be at most ${SWAPOUT_MAX_PAGES_PER_CALL} (the call's limit), got "${values['call-pages']}".`, USAGE_HINT);
   const busy = whole('busy', values.busy, 0);
   const allocMiB = sizeOption('--alloc', values.alloc, 'MiB', 0, USAGE_HINT);
+  outFileOption('--out', values.out, USAGE_HINT);
   const guestArgs: Record<Mode, string> = {
     balloon: `--call-pages ${callPages} --busy ${busy} --alloc ${allocMiB}`,
     kernel: `--busy ${busy}`,

@@ -10,10 +10,10 @@
  *
  *   npx tsx scripts/bench-signal.ts [--count 5000] [--warmup 200] [--out results/bench-signal.json]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { orExit, parseScriptOptions, wholeOption } from '../src/harness/cli.js';
+import { orExit, outFileOption, parseScriptOptions, wholeOption } from '../src/harness/cli.js';
 import { balloonSignalStats, onBalloonSignal, sigballoon } from '../src/kernel/index.js';
 import { addonBuildInfo, raiseBalloonSignal } from '../src/kernel/testing.js';
 
@@ -26,6 +26,7 @@ const { values } = parseScriptOptions('bench:signal', USAGE_HINT, {
   },
 });
 const [count, warmup] = orExit('bench:signal', (): [number, number] => [wholeOption('--count', values.count, 1, USAGE_HINT), wholeOption('--warmup', values.warmup, 0, USAGE_HINT)]);
+orExit('bench:signal', () => outFileOption('--out', values.out, USAGE_HINT));
 
 interface Sample {
   sendToListenerNs: bigint;
@@ -83,6 +84,5 @@ const fmt = (s: ReturnType<typeof summarize>) =>
 console.log(`SIGBALLOON (${result.signal}) delivery latency over ${count} signals:`);
 console.log(`  send -> JS listener:    ${fmt(sendToListener)}`);
 console.log(`  handler -> JS listener: ${fmt(handlerToListener)}`);
-mkdirSync(path.dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`wrote ${values.out}`);

@@ -26,7 +26,7 @@ import { runPressureModel, type PressureModelResult } from '../src/agent/pressur
 import { WORKLOAD_NAMES, isWorkloadName, makeSpec, passesForReferences, referenceString, type WorkloadName } from '../src/workloads/definitions.js';
 import { table } from '../src/cli/format.js';
 import { parsePositiveInt } from '../src/shared/usage.js';
-import { orExit, parseScriptOptions, sizeOption } from '../src/harness/cli.js';
+import { orExit, outFileOption, parseScriptOptions, sizeOption } from '../src/harness/cli.js';
 
 const { values } = parseScriptOptions('compare-proactive', 'See the usage at the top of scripts/compare-proactive.ts.', {
   options: {
@@ -60,6 +60,7 @@ const chosen: readonly WorkloadName[] = (values.workload ?? WORKLOAD_NAMES).map(
 );
 const refreshMode = values['refresh-residency'];
 const refreshResidency = isResidencyRefresh(refreshMode) ? refreshMode : fail(`--refresh-residency "${refreshMode}": choose among ${RESIDENCY_REFRESH_MODES.join(', ')}`);
+orExit('compare-proactive', () => outFileOption('--out', values.out, 'See the usage at the top of scripts/compare-proactive.ts.'));
 const m = orExit('compare-proactive', () => sizeOption('--memory', values.memory, 'pages', 16, 'See the usage at the top of scripts/compare-proactive.ts.'));
 const length = Number(values.length);
 const seed = Number(values.seed);
@@ -111,5 +112,4 @@ process.stdout.write(
     table(['workload', 'mode', 'swap-ins', 'fallback', 'signals', 'calls', 'mean deficit', 'min free'], rows) +
     '\n',
 );
-fs.mkdirSync(path.dirname(values.out), { recursive: true });
 fs.writeFileSync(values.out, `${JSON.stringify({ memoryPages, thresholdPages, scanEveryReferences, policy: values.policy, rows: out }, null, 2)}\n`);

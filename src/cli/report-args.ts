@@ -3,8 +3,9 @@
  * directory (not one of its files) whose runs.json holds runs, and an output
  * directory that exists or can be made.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectories } from '../shared/make-directories.js';
 import { UsageError } from './errors.js';
 
 const RUNS_FILE = 'runs.json';
@@ -39,12 +40,16 @@ export async function checkResultsDir(arg: string): Promise<string> {
   return arg;
 }
 
-/** Makes the output directory (and its parents) when missing; refuses a file. */
+/** Makes the output directory (and its parents) when missing; refuses a file, and a place that takes no directory (/proc). */
 export async function ensureOutDir(dir: string): Promise<string> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectories(dir);
   } catch (err) {
-    const why = code(err) === 'EEXIST' || code(err) === 'ENOTDIR' ? 'it (or a parent) is a file' : (code(err) ?? String(err));
+    const where = (err as NodeJS.ErrnoException).path;
+    const why =
+      code(err) === 'EEXIST' || code(err) === 'ENOTDIR'
+        ? 'it (or a parent) is a file'
+        : `${code(err) ?? String(err)}${where !== undefined && path.resolve(where) !== path.resolve(dir) ? ` at ${where}` : ''}`;
     throw new UsageError(`--out ${dir}: cannot make the directory (${why})`);
   }
   return dir;

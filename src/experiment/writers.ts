@@ -6,6 +6,7 @@
  */
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectories } from '../shared/make-directories.js';
 import type { RunRecord } from './cell.js';
 
 export const RESULT_FILES = { runs: 'runs.json', csv: 'runs.csv', meta: 'meta.json', simulate: 'simulate.json' } as const;
@@ -75,7 +76,7 @@ export class ResultsWriter {
 
   /** Creates `<parent>/<timestamp>/` (with a suffix if it exists) and the CSV header. */
   static async create(parent: string, startedAt: Date): Promise<ResultsWriter> {
-    await mkdir(parent, { recursive: true });
+    await makeDirectories(parent);
     const base = path.join(parent, timestampName(startedAt));
     for (let i = 0; ; i++) {
       const dir = i === 0 ? base : `${base}-${i}`;

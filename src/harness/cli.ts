@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { makeDirectoriesSync } from '../shared/make-directories.js';
 import { describeError, HarnessError } from './errors.js';
 import { parseSizeMiB, parseSizePages, SizeError } from './sizes.js';
 
@@ -58,6 +60,24 @@ export function sizeOption(label: string, text: string, unit: 'MiB' | 'pages', m
     if (err instanceof SizeError) throw new HarnessError(`${scope}${err.message}${err.message.endsWith('?') ? '' : '.'}`, hint);
     throw err;
   }
+}
+
+/**
+ * An output file option (`--out FILE`): its directory is made now, before
+ * the script's work, so that a place where nothing can be written is one
+ * error line at the start instead of lost results at the end. Returns the
+ * file.
+ */
+export function outFileOption(label: string, file: string, hint: string): string {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    makeDirectoriesSync(dir);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'it (or a parent) is a file' : `${e.code ?? String(err)}${e.path !== undefined && e.path !== dir ? ` at ${e.path}` : ''}`;
+    throw new HarnessError(`${label} ${file}: cannot make its directory ${dir} (${why}); choose a place where files can be written.`, hint);
+  }
+  return file;
 }
 
 /** For a script's top level, outside runCli: `compute()`, or its error as one line and exit status 1. */

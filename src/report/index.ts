@@ -2,8 +2,9 @@
  * `balloon report <results-dir>`: report.html and report.md from a results
  * directory, every chart also as its own SVG file in figures/ next to them.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectories } from '../shared/make-directories.js';
 import { FIGURES_DIR, workloadFigures } from './figures.js';
 import { referenceHeatmap, scanHeatmap, specFor, type Heatmap } from './heatmap.js';
 import { renderHtml, type WorkloadCharts } from './html.js';
@@ -65,7 +66,7 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
   const data = await loadResults(dir);
   const model = buildModel(data, options.now);
   const out = options.out ?? dir;
-  await mkdir(path.join(out, FIGURES_DIR), { recursive: true });
+  await makeDirectories(path.join(out, FIGURES_DIR));
   const charts = new Map<string, WorkloadCharts>();
   const links = new Map<string, FigureLink[]>();
   const figures: string[] = [];

@@ -31,6 +31,11 @@ const CASES: [string, string, string[], string][] = [
   ['bench:signal', 'bench-signal', ['--count', 'x'], '--count must be a whole number of at least 1, got "x".'],
   ['kernel:stress', 'kernel-stress', ['--bogus'], "Unknown option '--bogus'."],
   ['compare-proactive', 'compare-proactive', ['--bogus'], "Unknown option '--bogus'."],
+  // An --out where nothing can be made fails at the start, not after the work (Node's own recursive mkdir hangs under /proc).
+  ['bench:kernel', 'bench-kernel', ['--out', '/proc/balloon-no-such/out.json'], '--out /proc/balloon-no-such/out.json: cannot make its directory /proc/balloon-no-such (ENOENT)'],
+  ['bench:agent', 'bench-agent', ['--out', '/proc/balloon-no-such/out.json'], '--out /proc/balloon-no-such/out.json: cannot make its directory /proc/balloon-no-such (ENOENT)'],
+  ['bench:signal', 'bench-signal', ['--out', '/proc/balloon-no-such/out.json'], '--out /proc/balloon-no-such/out.json: cannot make its directory /proc/balloon-no-such (ENOENT)'],
+  ['compare-proactive', 'compare-proactive', ['--out', '/proc/balloon-no-such/out.json'], '--out /proc/balloon-no-such/out.json: cannot make its directory /proc/balloon-no-such (ENOENT)'],
 ];
 
 describe('script options', () => {

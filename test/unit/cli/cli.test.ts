@@ -164,6 +164,12 @@ describe('balloon report arguments', { timeout: 60_000 }, () => {
     expect(r.exitCode).toBe(2);
   });
 
+  it('refuses an --out where no directory can be made, at once (Node\'s own recursive mkdir hangs under /proc)', async () => {
+    const r = await cli('report', fixtureCopy('balloon-cli-report-'), '--out', '/proc/balloon-no-such/report');
+    expect(lines(r.stderr)).toEqual(['balloon: error: --out /proc/balloon-no-such/report: cannot make the directory (ENOENT at /proc/balloon-no-such) (see balloon report --help)']);
+    expect(r.exitCode).toBe(2);
+  });
+
   it('makes a missing --out directory and its parents', async () => {
     const out = path.join(tmp, 'new', 'report', 'dir');
     const r = await cli('report', fixtureCopy('balloon-cli-report-'), '--out', out);
