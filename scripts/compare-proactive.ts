@@ -19,7 +19,6 @@
  * proactive rounds as well (always).
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DEFAULT_RESIDENCY_REFRESH, RESIDENCY_REFRESH_MODES, isResidencyRefresh } from '../src/agent/controller.js';
 import { createPolicy } from '../src/agent/policies/index.js';
 import { runPressureModel, type PressureModelResult } from '../src/agent/pressure-model.js';
