@@ -56,6 +56,8 @@ export interface BalloonPolicyStats {
   losses: number;
   promotions: number;
   demotions: number;
+  /** Full refreshes of the order (O(pages) each): after each change of the history, and when the queue cannot be taken up again. */
+  refreshes: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export interface BalloonPolicyStats {
  */
 export class BalloonPolicy implements EvictionPolicy {
   readonly name = 'balloon';
-  readonly stats: BalloonPolicyStats = { gains: 0, losses: 0, promotions: 0, demotions: 0 };
+  readonly stats: BalloonPolicyStats = { gains: 0, losses: 0, promotions: 0, demotions: 0, refreshes: 0 };
   private readonly options: BalloonPolicyOptions;
 
   private capacity = 0;
@@ -131,6 +133,14 @@ export class BalloonPolicy implements EvictionPolicy {
   private queueCursor = 0;
   /** Whether the protected set's pages follow probation's in the queue. */
   private queueHasProtected = false;
+  /**
+   * Where the first take() since the last restore() or refresh started in
+   * the queue (-1: none), and whether the queue is still the one it took
+   * from (no take went on to the protected set, which replaces the queue's
+   * rest): then restore() only moves the cursor back.
+   */
+  private takeStart = -1;
+  private takeRewindable = true;
   /** History version of the last refresh (-1: none yet), and the pages the last call wanted. */
   private refreshedVersion = -1;
   private lastWanted = 0;
@@ -181,8 +191,10 @@ export class BalloonPolicy implements EvictionPolicy {
 
   /**
    * Pages chosen earlier and not sent go back to the set they were taken
-   * from; the order is rebuilt at the next selection (the queue's cursor
-   * is past them).
+   * from. While the queue they were taken from stands, its cursor moves
+   * back to where the takes since the last restore began: the pages sent
+   * are skipped again, the ones given back are taken again in their order.
+   * Else the order is rebuilt at the next selection (a full refresh).
    */
   restore(state: PolicyState, ranges: readonly PageRange[]): void {
     const { status, evicted, takenFrom } = this;
@@ -195,7 +207,11 @@ export class BalloonPolicy implements EvictionPolicy {
         restored++;
       }
     }
-    if (restored > 0) this.refreshedVersion = -1;
+    if (restored === 0) return;
+    if (this.takeRewindable && this.takeStart >= 0) this.queueCursor = Math.min(this.queueCursor, this.takeStart);
+    else this.refreshedVersion = -1;
+    this.takeStart = -1;
+    this.takeRewindable = true;
   }
 
   /** After a scan: the refresh the next selection would do, done now (with the last call's size). */
@@ -226,9 +242,12 @@ export class BalloonPolicy implements EvictionPolicy {
       if (status[page] !== NONE && seen[page]! < oldest) oldest = seen[page]!;
     }
     this.refreshedVersion = state.version;
+    this.stats.refreshes++;
     this.queueLength = 0;
     this.queueCursor = 0;
     this.queueHasProtected = false;
+    this.takeStart = -1;
+    this.takeRewindable = true;
     if (memory === 0) return false;
     // Probation's floor: the request, up to a share of memory (options.probationFloorShare).
     const minProbation = Math.min(memory, pagesWanted, Math.ceil(memory * this.options.probationFloorShare));
@@ -347,6 +366,7 @@ export class BalloonPolicy implements EvictionPolicy {
     const pageState = state.state;
     const scale = this.pageScale(state.pageCount);
     let chosen = from;
+    if (this.takeStart < 0) this.takeStart = this.queueCursor;
     for (;;) {
       while (chosen < pagesWanted && this.queueCursor < this.queueLength) {
         const packed = queue[this.queueCursor++]!;
@@ -361,6 +381,7 @@ export class BalloonPolicy implements EvictionPolicy {
       if (chosen >= pagesWanted || this.queueHasProtected) break;
       this.enqueue(state, PROTECTED);
       this.queueHasProtected = true;
+      this.takeRewindable = false;
     }
     return chosen;
   }

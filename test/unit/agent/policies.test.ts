@@ -222,6 +222,26 @@ describe('balloon', () => {
     expect(pagesOf(policy.selectVictims(history, 1))).toEqual([4]);
   });
 
+  it('restore() keeps the order: the pages given back come first at the next selection, with no full refresh', () => {
+    // Pages 0-3 hot (every scan), 4-19 a sweep (one each scan).
+    const scans = Array.from({ length: 16 }, (_, k) => [0, 1, 2, 3, 4 + k]);
+    const history = historyFrom(20, scans);
+    const policy = new BalloonPolicy();
+    const chosen = pagesOf(policy.selectVictims(history, 3));
+    expect(policy.stats.refreshes).toBe(1);
+    // Only the first was sent; the other two come back, and come first again.
+    history.markSwapped(chosen[0]!);
+    policy.restore(history, indicesToRanges(chosen.slice(1)));
+    expect(pagesOf(policy.selectVictims(history, 2))).toEqual(chosen.slice(1));
+    expect(policy.stats.refreshes).toBe(1);
+    // Past probation (the queue's rest replaced by the protected set's): a restore then costs a refresh.
+    for (const page of chosen.slice(1)) history.markSwapped(page);
+    const deep = pagesOf(policy.selectVictims(history, 6));
+    policy.restore(history, indicesToRanges(deep.slice(3)));
+    expect(pagesOf(policy.selectVictims(history, 3))).toEqual(deep.slice(3));
+    expect(policy.stats.refreshes).toBe(2);
+  });
+
   it('between two changes of the history, selections go on down the order of the last refresh, as one larger selection would', () => {
     const scans = Array.from({ length: 10 }, (_, k) => [...(k < 2 ? [0, 1, 2, 3, 4, 5, 6, 7] : []), 10 + (k % 4), 14, 15]);
     const split = historyFrom(20, scans);
